@@ -1,0 +1,85 @@
+// The contract between the bot and the PIM alerts API. Handlers, the scheduler and tests depend on
+// this interface, never on the HTTP client, so a test can hand them a fake and the composition root
+// decides what is real.
+import type {
+  Alert,
+  AlertConfiguration,
+  AlertConfigurationUpdate,
+  AlertDefinition,
+  AlertIncident,
+  AlertOperationResult,
+} from './models';
+
+/**
+ * A started refresh, as plain serialisable data: it can be written to the store and handed back to
+ * `pollOperation` after a restart.
+ */
+export interface OperationHandle {
+  /** The `Location` URL of the 202, followed exactly as given (it may carry another api-version). */
+  location: string;
+  /** Normalised scope the refresh was started on (no leading slash). */
+  scope: string;
+  /** The alert refreshed, or undefined for refresh-all. */
+  alertId?: string;
+  /** Operation id from the 202 body when it had one. */
+  operationId?: string;
+  /** ISO time the 202 was received. */
+  startedAt: string;
+  /** The body of the 202, as first status. */
+  initial?: AlertOperationResult;
+}
+
+export type OperationOutcome = 'succeeded' | 'failed' | 'canceled' | 'timedOut';
+
+export interface StatusDetailEntry {
+  name?: string;
+  statusDetail?: string;
+}
+
+export interface OperationResult {
+  outcome: OperationOutcome;
+  /** The last status string the service reported (as sent, any case). */
+  status?: string;
+  /** `statusDetail` parsed leniently: the `result` entries when it was JSON, else one entry with the raw text. */
+  details: StatusDetailEntry[];
+  /** Raw last body. */
+  last?: AlertOperationResult;
+  /** Milliseconds from `startedAt` to the terminal state (or to giving up). */
+  durationMs: number;
+  /** Number of GETs made by this poll. */
+  polls: number;
+}
+
+export interface PollOptions {
+  /** Give up at this absolute time (ms since epoch); default startedAt + configured deadline. */
+  deadline?: number;
+  /** Called after every GET with the current status, e.g. to persist progress. */
+  onProgress?: (last: AlertOperationResult) => void;
+  abortSignal?: AbortSignal;
+}
+
+export interface PimAlertsApi {
+  // alerts
+  listAlerts(scope: string): Promise<Alert[]>;
+  getAlert(scope: string, alertId: string): Promise<Alert>;
+  /** PATCH the alert; the service answers 204. Dismiss is `{ isActive: false }`. */
+  updateAlert(scope: string, alertId: string, update: { isActive: boolean }): Promise<void>;
+  refreshAlert(scope: string, alertId: string): Promise<OperationHandle>;
+  refreshAllAlerts(scope: string): Promise<OperationHandle>;
+  // configurations
+  listAlertConfigurations(scope: string): Promise<AlertConfiguration[]>;
+  getAlertConfiguration(scope: string, alertId: string): Promise<AlertConfiguration>;
+  updateAlertConfiguration(scope: string, alertId: string, update: AlertConfigurationUpdate): Promise<void>;
+  // definitions
+  listAlertDefinitions(scope: string): Promise<AlertDefinition[]>;
+  getAlertDefinition(scope: string, alertDefinitionId: string): Promise<AlertDefinition>;
+  // incidents
+  listAlertIncidents(scope: string, alertId: string): Promise<AlertIncident[]>;
+  getAlertIncident(scope: string, alertId: string, incidentId: string): Promise<AlertIncident>;
+  remediateAlertIncident(scope: string, alertId: string, incidentId: string): Promise<void>;
+  // operations
+  getAlertOperation(scope: string, operationId: string): Promise<AlertOperationResult>;
+  /** Polls a handle's Location until a terminal status or the deadline. Never throws for a failed
+   *  or timed-out operation: that is an outcome. Throws ArmError only for a request that fails. */
+  pollOperation(handle: OperationHandle, options?: PollOptions): Promise<OperationResult>;
+}

@@ -83,3 +83,53 @@ export interface PimAlertsApi {
    *  or timed-out operation: that is an outcome. Throws ArmError only for a request that fails. */
   pollOperation(handle: OperationHandle, options?: PollOptions): Promise<OperationResult>;
 }
+
+// ---- Azure RBAC reads used to decide whether a person may act (issue: per-person authorization) ----
+// ARM: GET /{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('{objectId}')
+//      &api-version=2022-04-01 — returns the person's assignments at, above and below the scope,
+//      including those through group membership.
+//      GET {roleDefinitionId}?api-version=2022-04-01 — roleDefinitionId is a full resource id.
+
+export const RBAC_API_VERSION = '2022-04-01';
+
+export interface RoleAssignment {
+  id: string;
+  name: string;
+  type: string;
+  properties: {
+    scope: string;
+    roleDefinitionId: string;
+    principalId: string;
+    principalType?: string;
+    condition?: string | null;
+    [key: string]: unknown;
+  };
+}
+
+export interface RolePermission {
+  actions?: string[];
+  notActions?: string[];
+  dataActions?: string[];
+  notDataActions?: string[];
+}
+
+export interface RoleDefinition {
+  id: string;
+  name: string;
+  type: string;
+  properties: {
+    roleName?: string;
+    type?: string; // BuiltInRole | CustomRole
+    description?: string;
+    assignableScopes?: string[];
+    permissions?: RolePermission[];
+    [key: string]: unknown;
+  };
+}
+
+export interface RbacApi {
+  /** Assignments of this principal (directly or via groups) visible at the scope. */
+  listRoleAssignmentsForPrincipal(scope: string, principalObjectId: string): Promise<RoleAssignment[]>;
+  /** A role definition by its full resource id (as found in an assignment). */
+  getRoleDefinition(roleDefinitionId: string): Promise<RoleDefinition>;
+}

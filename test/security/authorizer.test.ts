@@ -104,7 +104,7 @@ describe('authorizer', () => {
 
     it('denies when RBAC cannot be read, says so, and does not cache the failure', async () => {
       const rbac = fakeRbac({ [ALICE.objectId]: [assignmentOf(OWNER, ALICE.objectId)] });
-      rbac.listRoleAssignmentsForPrincipal = sinon.spy(async () => {
+      rbac.listRoleAssignmentsForPrincipal = sinon.spy(async (_scope: string, _objectId: string): Promise<RoleAssignment[]> => {
         throw new Error('AuthorizationFailed: The client does not have authorization to perform action Microsoft.Authorization/roleAssignments/read.');
       });
       const auth = createAuthorizer({ mode: 'rbac', rbac, clock });
@@ -114,7 +114,7 @@ describe('authorizer', () => {
         d.reason,
         `I could not check your rights on ${SCOPE} (AuthorizationFailed: The client does not have authorization to perform action Microsoft.Authorization/roleAssignments/read); try again in a minute.`,
       );
-      rbac.listRoleAssignmentsForPrincipal = sinon.spy(async () => [assignmentOf(OWNER, ALICE.objectId)]);
+      rbac.listRoleAssignmentsForPrincipal = sinon.spy(async (_scope: string, _objectId: string) => [assignmentOf(OWNER, ALICE.objectId)]);
       assert.equal((await auth.canAct(ALICE, SCOPE)).allowed, true, 'the next click reads RBAC again');
     });
 

@@ -43,7 +43,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
 export interface ArmPipelineOptions {
   /** ARM origin, e.g. https://management.azure.com (sovereign clouds: their management origin). */
   endpoint: string;
-  /** Undefined only for an http loopback endpoint (the simulator): then no Authorization header is sent. */
+  /** Required for https; must be undefined for an http loopback endpoint (the simulator), which gets no Authorization header. */
   credential?: TokenCredential;
   retry?: RetryOptions;
   /** Prepended to the User-Agent. */
@@ -152,6 +152,12 @@ export function createArmPipeline(options: ArmPipelineOptions): Pipeline {
     throw new PimValidationError(
       PimErrorCode.CredentialNotAllowed,
       `A token is never sent over plain http, so the loopback endpoint ${endpoint.origin} must be used without a credential: set PIM_CREDENTIAL=none for the simulator.`,
+    );
+  }
+  if (!options.credential && !endpoint.insecureLoopback) {
+    throw new PimValidationError(
+      PimErrorCode.CredentialNotAllowed,
+      `Requests to ${endpoint.origin} need a credential: use PIM_CREDENTIAL=managedIdentity in Azure or default on a developer machine (none is only for the loopback simulator).`,
     );
   }
   const retry = { ...DEFAULT_RETRY, ...options.retry };

@@ -71,10 +71,12 @@ function assertTypedResponse(c: ContractCase, result: unknown): void {
       assert.deepEqual(result, body!.value);
       for (const d of result as AlertDefinition[]) assert.ok(['Low', 'Medium', 'High'].includes(String(d.properties.severityLevel)));
       return;
-    case 'AlertDefinitions_Get':
-      assert.deepEqual(result, body);
-      assert.equal((result as AlertDefinition).properties.isRemediatable, true);
+    case 'AlertDefinitions_Get': {
+      const d = result as AlertDefinition;
+      assert.deepEqual(d, body);
+      assert.equal(d.properties.isRemediatable, true);
       return;
+    }
     case 'AlertIncidents_ListForScope':
       assert.deepEqual(result, body!.value);
       for (const i of result as AlertIncident[]) assert.ok(isKnownIncident(i.properties));

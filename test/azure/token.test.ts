@@ -7,6 +7,7 @@ import { ManagedIdentityCredential, DefaultAzureCredential } from '@azure/identi
 import { bearerTokenAuthenticationPolicyName, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { PimAlertsClient } from '../../bot/azure/client';
 import { createCredential, readArmConfig } from '../../bot/azure/credentials';
+import { createArmClients } from '../../bot/azure/index';
 import { ArmError, PimValidationError } from '../../bot/azure/errors';
 import { createArmPipeline, tokenScopeFor } from '../../bot/azure/pipeline';
 import { ARM, FakeCredential, FakeHttpClient, SCOPE, SUB } from './fakes';
@@ -146,5 +147,16 @@ describe('readArmConfig', () => {
     assert.throws(() => readArmConfig({ PIM_CREDENTIAL: 'password' }), isCode('CredentialNotAllowed', /"password" is not known/));
     assert.throws(() => readArmConfig({ ARM_ENDPOINT: 'http://10.1.2.3' }), isCode('InsecureEndpoint'));
     assert.throws(() => readArmConfig({ AZURE_CLIENT_ID: 'nope' }), isCode('CredentialNotAllowed'));
+  });
+});
+
+describe('createArmClients', () => {
+  it('builds both clients from the env config, sharing endpoint and credential', async () => {
+    const fake = new FakeHttpClient().reply(OK_LIST, OK_LIST);
+    const { alerts, rbac } = createArmClients(readArmConfig({ ARM_ENDPOINT: 'http://127.0.0.1:7071', PIM_CREDENTIAL: 'none' }), { httpClient: fake, maxPages: 2 });
+    await alerts.listAlertConfigurations(SCOPE);
+    await rbac.listRoleAssignmentsForPrincipal(SCOPE, SUB);
+    assert.deepEqual(fake.requests.map((r) => new URL(r.url).origin), ['http://127.0.0.1:7071', 'http://127.0.0.1:7071']);
+    assert.ok(fake.requests.every((r) => r.headers.authorization === undefined));
   });
 });

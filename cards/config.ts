@@ -1,0 +1,292 @@
+// An alert's configuration: read-only facts with a Change button, and the form that changes it. The
+// fields each configuration kind carries are listed once here and drive the facts, the form inputs
+// and the parsing of what the form sends back.
+import {
+  isKnownConfiguration,
+  type AlertConfiguration,
+  type AlertConfigurationProperties,
+  type AlertConfigurationUpdate,
+  type AlertDefinition,
+  type KnownConfigurationType,
+} from '../bot/azure/models';
+import { executeAction, type ActionVm, type CardContext } from './actions';
+import {
+  bannerVm,
+  genericFacts,
+  normaliseScope,
+  oneSentence,
+  truncate,
+  yesNo,
+  type BannerInput,
+  type BannerVm,
+  type Fact,
+} from './format';
+import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
+import { TEXT_LIMITS } from './size';
+
+export interface ConfigField {
+  /** Property name on the configuration and input id on the form. */
+  key: string;
+  label: string;
+  unit: 'count' | 'percent';
+  min: number;
+  max?: number;
+}
+
+const COUNT = { unit: 'count', min: 1 } as const;
+const PERCENT = { unit: 'percent', min: 0, max: 100 } as const;
+
+export const CONFIG_FIELDS: Readonly<Record<KnownConfigurationType, readonly ConfigField[]>> = {
+  TooManyOwnersAssignedToResourceAlertConfiguration: [
+    { key: 'thresholdNumberOfOwners', label: 'Owner count threshold', ...COUNT },
+    { key: 'thresholdPercentageOfOwnersOutOfAllRoleMembers', label: 'Owner percentage threshold (% of all role members)', ...PERCENT },
+  ],
+  TooManyPermanentOwnersAssignedToResourceAlertConfiguration: [
+    { key: 'thresholdNumberOfPermanentOwners', label: 'Permanent owner count threshold', ...COUNT },
+    { key: 'thresholdPercentageOfPermanentOwnersOutOfAllOwners', label: 'Permanent owner percentage threshold (% of all owners)', ...PERCENT },
+  ],
+  DuplicateRoleCreatedAlertConfiguration: [],
+  AzureRolesAssignedOutsidePimAlertConfiguration: [],
+};
+
+/** Input id of the enabled toggle on the configure form. */
+export const ENABLED_INPUT_ID = 'isEnabled';
+
+/** Properties every configuration has, left out of the generic facts of an unknown kind. */
+const BASE_KEYS = ['alertConfigurationType', 'alertDefinitionId', 'scope', 'isEnabled', 'alertDefinition'];
+
+function formatValue(field: ConfigField, value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'not set';
+  return field.unit === 'percent' ? `${value}%` : String(value);
+}
+
+/** Enabled plus the thresholds of the kind; an unknown kind's plain properties, named generically. */
+export function configurationFacts(props: AlertConfigurationProperties): Fact[] {
+  const facts: Fact[] = [{ title: 'Enabled', value: yesNo(props.isEnabled) }];
+  if (isKnownConfiguration(props)) {
+    const record = props as unknown as Record<string, unknown>;
+    for (const field of CONFIG_FIELDS[props.alertConfigurationType]) {
+      facts.push({ title: field.label, value: formatValue(field, record[field.key]) });
+    }
+    return facts;
+  }
+  facts.push({ title: 'Kind', value: truncate(String(props.alertConfigurationType), TEXT_LIMITS.fact) });
+  facts.push(
+    ...genericFacts(props as Record<string, unknown>, BASE_KEYS, {
+      maxFacts: TEXT_LIMITS.genericFacts,
+      maxValue: TEXT_LIMITS.fact,
+    }),
+  );
+  return facts;
+}
+
+function definitionOf(configuration: AlertConfiguration, definition: AlertDefinition | undefined): AlertDefinition | undefined {
+  return definition ?? configuration.properties.alertDefinition;
+}
+
+/**
+ * Whether the bot can offer a form: the service must say the alert is configurable and the bot must
+ * know the kind, because the update body has to name a known kind.
+ */
+export function canConfigure(configuration: AlertConfiguration, definition?: AlertDefinition): boolean {
+  const def = definitionOf(configuration, definition);
+  return isKnownConfiguration(configuration.properties) && def?.properties.isConfigurable !== false;
+}
+
+interface ConfigCommon {
+  configuration: AlertConfiguration;
+  /** The alert's definition, when the configuration does not embed it (gives its name and isConfigurable). */
+  definition?: AlertDefinition;
+  /** Defaults to the configuration's scope. */
+  scope?: string;
+  scopeDisplayName?: string;
+  /** Defaults to the configuration's name, which is the alert id. */
+  alertId?: string;
+}
+
+function common(input: ConfigCommon): { scope: string; alertId: string; alertName: string; scopeLabel: string } {
+  const def = definitionOf(input.configuration, input.definition);
+  const scope = normaliseScope(input.scope ?? input.configuration.properties.scope ?? '');
+  const alertId = input.alertId ?? input.configuration.properties.alertDefinitionId ?? input.configuration.name;
+  const alertName = truncate(def?.properties.displayName?.trim() || alertId, TEXT_LIMITS.name);
+  const scopeLabel = truncate(input.scopeDisplayName?.trim() || scope, TEXT_LIMITS.name);
+  return { scope, alertId, alertName, scopeLabel };
+}
+
+// ---- read-only card ----
+
+export interface ConfigInput extends ConfigCommon {
+  banner?: BannerInput;
+  /** Hide the Change button, e.g. for people who may only read. */
+  readOnly?: boolean;
+}
+
+export interface ConfigVm extends FooterVm, BannerVm {
+  fallbackText: string;
+  title: string;
+  subtitle: string;
+  facts: Fact[];
+  hasNote: boolean;
+  note: string;
+  hasActions: boolean;
+  actions: ActionVm[];
+}
+
+export function buildConfigView(input: ConfigInput, ctx: CardContext): ConfigVm {
+  const { scope, alertId, alertName, scopeLabel } = common(input);
+  const props = input.configuration.properties;
+  const configurable = canConfigure(input.configuration, input.definition);
+  const actions =
+    configurable && !input.readOnly ? [executeAction(ctx, 'Change', { verb: 'configure', scope, alertId }, 'positive')] : [];
+  let note = '';
+  if (!isKnownConfiguration(props)) {
+    note = 'This bot does not know this kind of configuration, so it shows the fields as sent and cannot change them.';
+  } else if (!configurable) {
+    note = 'The service does not allow changing the configuration of this alert.';
+  }
+  return {
+    ...footerVm(ctx.localRunNote),
+    ...bannerVm(input.banner),
+    fallbackText: `Configuration of ${alertName} on ${scopeLabel}.`,
+    title: `Configuration: ${alertName}`,
+    subtitle: scopeLabel === scope ? scope : `${scopeLabel} · ${scope}`,
+    facts: configurationFacts(props),
+    hasNote: note !== '',
+    note,
+    hasActions: actions.length > 0,
+    actions,
+  };
+}
+
+export function buildConfigCard(input: ConfigInput, ctx: CardContext): AdaptiveCardJson {
+  return renderCard('config', buildConfigView(input, ctx));
+}
+
+// ---- configure form ----
+
+export interface ConfigFormInput extends ConfigCommon {
+  /** Why the last submission was refused, shown above the inputs. */
+  formError?: string;
+  /** Values to show instead of the current configuration, e.g. what the person submitted. */
+  values?: Record<string, unknown>;
+}
+
+export interface ConfigFormNumberVm {
+  id: string;
+  label: string;
+  placeholder: string;
+  min: number;
+  max: number;
+  hasValue: boolean;
+  noValue: boolean;
+  value: number;
+  errorMessage: string;
+}
+
+export interface ConfigFormVm extends FooterVm {
+  fallbackText: string;
+  title: string;
+  subtitle: string;
+  hasFormError: boolean;
+  formError: string;
+  toggle: { id: string; label: string; title: string; value: 'true' | 'false' };
+  numbers: ConfigFormNumberVm[];
+  hasNote: boolean;
+  note: string;
+  actions: ActionVm[];
+}
+
+/** Upper bound for counts on the form: the service stores an int32, and no role has more members. */
+const MAX_COUNT = 10_000;
+
+function rangeText(field: ConfigField): string {
+  return field.max === undefined ? `a whole number of at least ${field.min}` : `a whole number from ${field.min} to ${field.max}`;
+}
+
+function asNumber(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+function asBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+  }
+  return undefined;
+}
+
+export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): ConfigFormVm {
+  const { scope, alertId, alertName, scopeLabel } = common(input);
+  const props = input.configuration.properties;
+  const current = props as Record<string, unknown>;
+  const values = input.values ?? {};
+  const fields = isKnownConfiguration(props) ? CONFIG_FIELDS[props.alertConfigurationType] : [];
+  const enabled = asBoolean(values[ENABLED_INPUT_ID]) ?? props.isEnabled ?? true;
+  const numbers = fields.map((field): ConfigFormNumberVm => {
+    const value = asNumber(values[field.key]) ?? asNumber(current[field.key]);
+    return {
+      id: field.key,
+      label: field.label,
+      placeholder: field.unit === 'percent' ? 'Percent, 0 to 100' : `At least ${field.min}`,
+      min: field.min,
+      max: field.max ?? MAX_COUNT,
+      hasValue: value !== undefined,
+      noValue: value === undefined,
+      value: value ?? field.min,
+      errorMessage: `Enter ${rangeText({ ...field, max: field.max ?? MAX_COUNT })}.`,
+    };
+  });
+  const formError = input.formError ? oneSentence(input.formError, TEXT_LIMITS.sentence) : '';
+  const note = fields.length === 0 ? 'This alert has no thresholds; you can only turn it on or off.' : '';
+  return {
+    ...footerVm(ctx.localRunNote),
+    fallbackText: `Change the configuration of ${alertName} on ${scopeLabel}.`,
+    title: `Change configuration: ${alertName}`,
+    subtitle: scopeLabel === scope ? scope : `${scopeLabel} · ${scope}`,
+    hasFormError: formError !== '',
+    formError,
+    toggle: { id: ENABLED_INPUT_ID, label: 'Alert enabled', title: 'Raise this alert when its condition is met', value: enabled ? 'true' : 'false' },
+    numbers,
+    hasNote: note !== '',
+    note,
+    actions: [
+      executeAction(ctx, 'Save', { verb: 'configureSubmit', scope, alertId }, 'positive', 'auto'),
+      executeAction(ctx, 'Cancel', { verb: 'cancel', scope, alertId }, 'default', 'none'),
+    ],
+  };
+}
+
+export function buildConfigFormCard(input: ConfigFormInput, ctx: CardContext): AdaptiveCardJson {
+  return renderCard('configForm', buildConfigFormView(input, ctx));
+}
+
+export type ConfigFormResult = { ok: true; update: AlertConfigurationUpdate } | { ok: false; error: string };
+
+/**
+ * Reads what the configure form sent (Teams sends input values as strings) into the update body for
+ * the configuration's kind, checking the same ranges the form shows.
+ */
+export function parseConfigForm(configurationType: string, submitted: Record<string, unknown>): ConfigFormResult {
+  const known = (CONFIG_FIELDS as Record<string, readonly ConfigField[] | undefined>)[configurationType];
+  if (!known) {
+    return { ok: false, error: 'This bot cannot change this kind of alert configuration; change it in the Azure portal instead.' };
+  }
+  const isEnabled = asBoolean(submitted[ENABLED_INPUT_ID]);
+  if (isEnabled === undefined) {
+    return { ok: false, error: 'The form did not say whether the alert is enabled; open the form again and save it.' };
+  }
+  const update: Record<string, unknown> = { alertConfigurationType: configurationType, isEnabled };
+  for (const field of known) {
+    const value = asNumber(submitted[field.key]);
+    const max = field.max ?? MAX_COUNT;
+    if (value === undefined || !Number.isInteger(value) || value < field.min || value > max) {
+      return { ok: false, error: `${field.label} must be ${rangeText({ ...field, max })}; correct it and save again.` };
+    }
+    update[field.key] = value;
+  }
+  return { ok: true, update: update as AlertConfigurationUpdate };
+}

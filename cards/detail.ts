@@ -1,0 +1,331 @@
+// One alert in full: what it means, what to do, its configuration and its incidents, with the
+// buttons that act on it. The same card shows a status banner (after an action) and a confirm step
+// (before one). Incidents that do not fit the message are paged; long texts are truncated.
+import {
+  isKnownIncident,
+  type Alert,
+  type AlertConfiguration,
+  type AlertDefinition,
+  type AlertIncident,
+} from '../bot/azure/models';
+import { executeAction, type ActionPayload, type ActionVm, type CardContext } from './actions';
+import { configurationFacts } from './config';
+import {
+  bannerVm,
+  formatWhen,
+  genericFacts,
+  normaliseScope,
+  plural,
+  severityColor,
+  severityLabel,
+  truncate,
+  type BannerInput,
+  type BannerVm,
+  type Fact,
+  type TextColor,
+} from './format';
+import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
+import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
+
+export interface ConfirmInput {
+  question: string;
+  /** A second line, e.g. what the action will change. */
+  detail?: string;
+  /** The action the Confirm button performs. */
+  confirm: ActionPayload;
+  confirmTitle?: string;
+  /** Red Confirm button for actions that remove something (dismiss, remediate). */
+  destructive?: boolean;
+}
+
+export interface DetailInput {
+  alert: Alert;
+  /** Defaults to the alert's scope. */
+  scope?: string;
+  scopeDisplayName?: string;
+  /** Defaults to the incidents embedded in the alert. */
+  incidents?: AlertIncident[];
+  /** Defaults to the configuration embedded in the alert. */
+  configuration?: AlertConfiguration;
+  /** Defaults to the definition embedded in the alert. */
+  definition?: AlertDefinition;
+  banner?: BannerInput;
+  confirm?: ConfirmInput;
+  /** 1-based page of incidents. */
+  incidentPage?: number;
+  /** Hide the action buttons (paging stays). */
+  readOnly?: boolean;
+}
+
+export interface DetailOptions {
+  maxChars?: number;
+}
+
+export interface IncidentVm {
+  incidentId: string;
+  title: string;
+  facts: Fact[];
+  hasActions: boolean;
+  actions: ActionVm[];
+}
+
+export interface DetailVm extends FooterVm, BannerVm {
+  fallbackText: string;
+  title: string;
+  headline: string;
+  headlineColor: TextColor;
+  hasConfirm: boolean;
+  confirmQuestion: string;
+  hasConfirmDetail: boolean;
+  confirmDetail: string;
+  confirmActions: ActionVm[];
+  facts: Fact[];
+  sections: Array<{ title: string; text: string }>;
+  hasConfig: boolean;
+  configTitle: string;
+  configFacts: Fact[];
+  incidentsTitle: string;
+  showNoIncidents: boolean;
+  noIncidentsText: string;
+  incidents: IncidentVm[];
+  incidentPage: number;
+  hasMoreIncidents: boolean;
+  moreIncidentsCount: number;
+  moreIncidentsText: string;
+  hasIncidentPaging: boolean;
+  incidentPagingActions: ActionVm[];
+  hasActions: boolean;
+  actions: ActionVm[];
+}
+
+function fact(title: string, value: string | undefined): Fact[] {
+  const v = value?.trim();
+  return v ? [{ title, value: truncate(v, TEXT_LIMITS.fact) }] : [];
+}
+
+function person(name: string | undefined, upn: string | undefined): string | undefined {
+  const n = name?.trim();
+  const u = upn?.trim();
+  if (n && u && n !== u) return `${n} (${u})`;
+  return n || u || undefined;
+}
+
+/** The title and facts an incident of each kind carries; unknown kinds show their plain properties. */
+export function incidentView(incident: AlertIncident, ctx: Pick<CardContext, 'now' | 'timeZone'>): { title: string; facts: Fact[] } {
+  const p = incident.properties;
+  const idFact = fact('Incident id', incident.name);
+  if (!isKnownIncident(p)) {
+    return {
+      title: truncate(incident.name, TEXT_LIMITS.name),
+      facts: [
+        ...fact('Kind', String(p.alertIncidentType)),
+        ...genericFacts(p, ['alertIncidentType'], { maxFacts: TEXT_LIMITS.genericFacts, maxValue: TEXT_LIMITS.fact }),
+        ...idFact,
+      ],
+    };
+  }
+  switch (p.alertIncidentType) {
+    case 'AzureRolesAssignedOutsidePimAlertIncident': {
+      const assignee = person(p.assigneeDisplayName, p.assigneeUserPrincipalName);
+      return {
+        title: truncate(assignee ?? p.assigneeId ?? incident.name, TEXT_LIMITS.name),
+        facts: [
+          ...fact('Assignee', assignee ?? p.assigneeId),
+          ...fact('Role', p.roleDisplayName),
+          ...fact('Requested by', person(p.requestorDisplayName, p.requestorUserPrincipalName) ?? p.requestorId),
+          ...fact('Activated', p.assignmentActivatedDate ? formatWhen(p.assignmentActivatedDate, { timeZone: ctx.timeZone, now: ctx.now }) : undefined),
+          ...idFact,
+        ],
+      };
+    }
+    case 'DuplicateRoleCreatedAlertIncident':
+      return {
+        title: truncate(p.roleName?.trim() || incident.name, TEXT_LIMITS.name),
+        facts: [...fact('Role', p.roleName), ...fact('Duplicate roles', p.duplicateRoles), ...fact('Reason', p.reason), ...idFact],
+      };
+    case 'TooManyOwnersAssignedToResourceAlertIncident':
+    case 'TooManyPermanentOwnersAssignedToResourceAlertIncident':
+      return {
+        title: truncate(p.assigneeName?.trim() || incident.name, TEXT_LIMITS.name),
+        facts: [...fact('Assignee', p.assigneeName), ...fact('Type', p.assigneeType), ...idFact],
+      };
+  }
+}
+
+/** Everything that does not depend on the cut. */
+interface Prepared {
+  input: DetailInput;
+  /** Incident view models by index: the cut renders the same incidents many times. */
+  incidentVms: Map<number, IncidentVm>;
+  scope: string;
+  alertId: string;
+  name: string;
+  definition?: AlertDefinition;
+  configuration?: AlertConfiguration;
+  incidents: AlertIncident[];
+  incidentCount: number;
+  active: boolean;
+  showActions: boolean;
+}
+
+function prepare(input: DetailInput): Prepared {
+  const props = input.alert.properties;
+  const definition = input.definition ?? props.alertDefinition;
+  const incidents = input.incidents ?? props.alertIncidents ?? [];
+  return {
+    input,
+    incidentVms: new Map(),
+    scope: normaliseScope(input.scope ?? props.scope ?? definition?.properties.scope ?? ''),
+    alertId: input.alert.name,
+    name: truncate(definition?.properties.displayName?.trim() || input.alert.name, TEXT_LIMITS.name),
+    definition,
+    configuration: input.configuration ?? props.alertConfiguration,
+    incidents,
+    incidentCount: Math.max(props.incidentCount ?? 0, incidents.length),
+    active: props.isActive !== false,
+    showActions: !input.readOnly && !input.confirm,
+  };
+}
+
+function incidentVm(p: Prepared, incident: AlertIncident, ctx: CardContext): IncidentVm {
+  const view = incidentView(incident, ctx);
+  const actions =
+    p.showActions && p.definition?.properties.isRemediatable
+      ? [
+          executeAction(
+            ctx,
+            'Remediate',
+            { verb: 'remediateConfirm', scope: p.scope, alertId: p.alertId, incidentId: incident.name },
+            'destructive',
+          ),
+        ]
+      : [];
+  return { incidentId: incident.name, ...view, hasActions: actions.length > 0, actions };
+}
+
+function layout(p: Prepared, ctx: CardContext, page: number, start: number, count: number, textLimit: number): DetailVm {
+  const { input, scope, alertId, definition } = p;
+  const props = input.alert.properties;
+  const def = definition?.properties;
+  const severity = severityLabel(def?.severityLevel);
+  const when = (iso: string | undefined): string | undefined => (iso ? formatWhen(iso, { timeZone: ctx.timeZone, now: ctx.now }) : undefined);
+  const scopeLabel = input.scopeDisplayName?.trim() ? `${input.scopeDisplayName.trim()} (${scope})` : scope;
+
+  const sections = (
+    [
+      ['Description', def?.description],
+      ['Security impact', def?.securityImpact],
+      ['Mitigation steps', def?.mitigationSteps],
+      ['How to prevent', def?.howToPrevent],
+    ] as const
+  )
+    .filter(([, text]) => text?.trim())
+    .map(([title, text]) => ({ title, text: truncate((text ?? '').trim(), textLimit) }));
+
+  const confirm = input.confirm;
+  const confirmActions = confirm
+    ? [
+        executeAction(ctx, confirm.confirmTitle ?? 'Confirm', confirm.confirm, confirm.destructive ? 'destructive' : 'positive'),
+        executeAction(ctx, 'Cancel', { verb: 'cancel', scope, alertId }),
+      ]
+    : [];
+
+  const actions: ActionVm[] = [];
+  if (p.showActions) {
+    actions.push(executeAction(ctx, 'Refresh', { verb: 'refreshConfirm', scope, alertId }));
+    if (p.active) actions.push(executeAction(ctx, 'Dismiss', { verb: 'dismissConfirm', scope, alertId }, 'destructive'));
+    if (def?.isConfigurable) actions.push(executeAction(ctx, 'Configure', { verb: 'configure', scope, alertId }));
+  }
+
+  const shown = p.incidents.slice(start, start + count);
+  const rest = p.incidents.length - start - shown.length;
+  const paging: ActionVm[] = [];
+  if (page > 1) paging.push(executeAction(ctx, 'Previous incidents', { verb: 'incidents', scope, alertId, page: page - 1 }));
+  if (rest > 0) paging.push(executeAction(ctx, 'More incidents', { verb: 'incidents', scope, alertId, page: page + 1 }));
+
+  const total = p.incidents.length;
+  const range = total > 0 && (start > 0 || rest > 0) ? ` — showing ${start + 1}–${start + shown.length} of ${total}` : '';
+  const hasConfig = p.configuration !== undefined;
+  const confirmText = truncate(confirm?.question.trim() ?? '', TEXT_LIMITS.sentence);
+  const confirmDetail = truncate(confirm?.detail?.trim() ?? '', TEXT_LIMITS.paragraph);
+
+  return {
+    ...footerVm(ctx.localRunNote),
+    ...bannerVm(input.banner),
+    fallbackText: `${p.name}: ${severity} severity, ${p.active ? 'active' : 'inactive'}, ${plural(p.incidentCount, 'incident')} on ${scope}.`,
+    title: p.name,
+    headline: `${severity} severity · ${p.active ? 'Active' : 'Inactive'}`,
+    headlineColor: p.active ? severityColor(def?.severityLevel) : 'default',
+    hasConfirm: confirm !== undefined,
+    confirmQuestion: confirmText,
+    hasConfirmDetail: confirmDetail !== '',
+    confirmDetail,
+    confirmActions,
+    facts: [
+      ...fact('Scope', truncate(scopeLabel, TEXT_LIMITS.fact)),
+      ...fact('Alert id', alertId),
+      { title: 'Incidents', value: String(p.incidentCount) },
+      { title: 'Last scan', value: when(props.lastScannedDateTime) ?? 'not scanned yet' },
+      ...fact('Last change', when(props.lastModifiedDateTime)),
+    ],
+    sections,
+    hasConfig,
+    configTitle: 'Configuration',
+    configFacts: p.configuration ? configurationFacts(p.configuration.properties) : [],
+    incidentsTitle: `Incidents (${total})${range}`,
+    showNoIncidents: total === 0,
+    noIncidentsText: p.incidentCount > 0 ? 'The incidents were not loaded.' : 'No incidents.',
+    incidents: shown.map((incident, i) => {
+      let vm = p.incidentVms.get(start + i);
+      if (!vm) {
+        vm = incidentVm(p, incident, ctx);
+        p.incidentVms.set(start + i, vm);
+      }
+      return vm;
+    }),
+    incidentPage: page,
+    hasMoreIncidents: rest > 0,
+    moreIncidentsCount: Math.max(0, rest),
+    moreIncidentsText: rest > 0 ? `and ${plural(rest, 'more incident')}` : '',
+    hasIncidentPaging: paging.length > 0,
+    incidentPagingActions: paging,
+    hasActions: actions.length > 0,
+    actions,
+  };
+}
+
+/** Text limits tried in turn when even one incident does not fit next to the full texts. */
+const TEXT_STEPS = [TEXT_LIMITS.paragraph, 600, 200];
+
+export function buildDetailView(input: DetailInput, ctx: CardContext, options: DetailOptions = {}): DetailVm {
+  const maxChars = options.maxChars ?? MAX_CARD_CHARS;
+  const p = prepare(input);
+  const fits = (vm: DetailVm): boolean => fitsCard(renderCard('detail', vm), maxChars);
+  const wanted = Math.max(1, Math.floor(input.incidentPage ?? 1));
+  const total = p.incidents.length;
+
+  const pick = (page: number, start: number): { count: number; textLimit: number } => {
+    const remaining = total - start;
+    for (const textLimit of TEXT_STEPS) {
+      if (remaining === 0) {
+        if (fits(layout(p, ctx, page, start, 0, textLimit))) return { count: 0, textLimit };
+        continue;
+      }
+      const count = largestFitting(1, remaining, (n) => fits(layout(p, ctx, page, start, n, textLimit)));
+      if (count >= 1) return { count, textLimit };
+    }
+    // Nothing fits even with the shortest texts (only possible with absurd data): still make progress.
+    return { count: Math.min(1, remaining), textLimit: TEXT_STEPS[TEXT_STEPS.length - 1] ?? 200 };
+  };
+
+  let start = 0;
+  for (let page = 1; ; page++) {
+    const { count, textLimit } = pick(page, start);
+    if (page === wanted || start + count >= total) return layout(p, ctx, page, start, count, textLimit);
+    start += count;
+  }
+}
+
+export function buildDetailCard(input: DetailInput, ctx: CardContext, options: DetailOptions = {}): AdaptiveCardJson {
+  return renderCard('detail', buildDetailView(input, ctx, options));
+}

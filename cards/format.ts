@@ -1,0 +1,204 @@
+// Text helpers shared by the card builders: severities, times, truncation, generic facts. All pure.
+import type { Severity } from './actions';
+
+export const SEVERITIES: readonly Severity[] = ['High', 'Medium', 'Low'];
+
+/** The service sends Low | Medium | High but the model keeps any string: match case-insensitively. */
+export function normaliseSeverity(value: string | undefined): Severity | undefined {
+  if (!value) return undefined;
+  const v = value.trim().toLowerCase();
+  return SEVERITIES.find((s) => s.toLowerCase() === v);
+}
+
+/** High first; unknown severities after Low so that nothing known is pushed down by them. */
+export function severityRank(value: string | undefined): number {
+  const s = normaliseSeverity(value);
+  return s === undefined ? SEVERITIES.length : SEVERITIES.indexOf(s);
+}
+
+export type TextColor = 'default' | 'attention' | 'warning' | 'good' | 'accent';
+
+export function severityColor(value: string | undefined): TextColor {
+  switch (normaliseSeverity(value)) {
+    case 'High':
+      return 'attention';
+    case 'Medium':
+      return 'warning';
+    default:
+      return 'default';
+  }
+}
+
+export function severityLabel(value: string | undefined): string {
+  return normaliseSeverity(value) ?? (value?.trim() ? value.trim() : 'Unknown');
+}
+
+/** Cuts text to at most `max` characters (UTF-16 units), ending with an ellipsis when cut. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return '…'.slice(0, max);
+  let cut = text.slice(0, max - 1);
+  // Do not leave half of a surrogate pair behind.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut.trimEnd()}…`;
+}
+
+/** The first sentence of an error message, cut to `max`: cards say what went wrong in one sentence. */
+export function oneSentence(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const m = /^(.+?[.!?])(\s|$)/.exec(flat);
+  return truncate(m?.[1] ?? flat, max);
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export interface TimeOptions {
+  timeZone?: string;
+}
+
+// Building an Intl.DateTimeFormat costs far more than using one, and cards format many times.
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        day: 'numeric',
+        month: 'short',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      });
+    } catch {
+      f = null;
+    }
+    // Zones come from people's input: keep the cache from growing without bound.
+    if (formatters.size > 1_000) formatters.clear();
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** A zone Intl knows, else UTC: a bad zone in a subscription must not break the card. */
+export function effectiveTimeZone(timeZone: string | undefined): string {
+  if (!timeZone) return 'UTC';
+  return formatterFor(timeZone) ? timeZone : 'UTC';
+}
+
+function parseTime(iso: string | undefined): Date | undefined {
+  if (!iso) return undefined;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** "6 Apr 2022, 18:25 UTC" or "6 Apr 2022, 20:25 Europe/Berlin"; "unknown" when missing or unparsable. */
+export function formatDateTime(iso: string | undefined, opts: TimeOptions = {}): string {
+  const d = parseTime(iso);
+  if (!d) return 'unknown';
+  const zone = effectiveTimeZone(opts.timeZone);
+  const formatter = formatterFor(zone) ?? formatterFor('UTC');
+  const parts = formatter ? formatter.formatToParts(d) : [];
+  const get = (t: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === t)?.value ?? '';
+  const label = zone === 'UTC' || zone === 'Etc/UTC' ? 'UTC' : zone;
+  return `${get('day')} ${get('month')} ${get('year')}, ${get('hour')}:${get('minute')} ${label}`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", "in 4 h"; undefined when the time is unknown. */
+export function formatRelative(iso: string | undefined, now: Date): string | undefined {
+  const d = parseTime(iso);
+  if (!d) return undefined;
+  const diffMs = now.getTime() - d.getTime();
+  const abs = Math.abs(diffMs);
+  const min = Math.floor(abs / 60_000);
+  if (min < 1) return 'just now';
+  let text: string;
+  if (min < 60) text = `${min} min`;
+  else if (min < 48 * 60) text = `${Math.floor(min / 60)} h`;
+  else text = plural(Math.floor(min / (24 * 60)), 'day');
+  return diffMs >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** Absolute time with the relative one after it: "6 Apr 2022, 18:25 UTC (2 days ago)". */
+export function formatWhen(iso: string | undefined, opts: TimeOptions & { now: Date }): string {
+  const rel = formatRelative(iso, opts.now);
+  const abs = formatDateTime(iso, opts);
+  return rel ? `${abs} (${rel})` : abs;
+}
+
+/** "thresholdNumberOfOwners" -> "Threshold number of owners", for kinds this bot does not know. */
+export function humaniseKey(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .split(/\s+/);
+  return words
+    .map((w, i) => (i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : /^[A-Z0-9]+$/.test(w) && w.length > 1 ? w : w.toLowerCase()))
+    .join(' ');
+}
+
+export interface Fact {
+  title: string;
+  value: string;
+}
+
+export function yesNo(value: boolean | undefined): string {
+  return value === undefined ? 'unknown' : value ? 'Yes' : 'No';
+}
+
+/**
+ * Facts for the plain (string, number, boolean) properties of an object of a kind this bot does not
+ * know, so that a new kind the service adds is still shown rather than hidden.
+ */
+export function genericFacts(
+  props: Record<string, unknown>,
+  skip: readonly string[],
+  limits: { maxFacts: number; maxValue: number },
+): Fact[] {
+  const facts: Fact[] = [];
+  for (const [key, value] of Object.entries(props)) {
+    if (skip.includes(key)) continue;
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+    else if (typeof value === 'boolean') text = yesNo(value);
+    else continue;
+    if (text.trim() === '') continue;
+    facts.push({ title: truncate(humaniseKey(key), 80), value: truncate(text, limits.maxValue) });
+  }
+  if (facts.length > limits.maxFacts) {
+    const hidden = facts.length - (limits.maxFacts - 1);
+    return [...facts.slice(0, limits.maxFacts - 1), { title: 'More', value: `${plural(hidden, 'more property', 'more properties')} not shown` }];
+  }
+  return facts;
+}
+
+export type BannerStyle = 'default' | 'emphasis' | 'good' | 'warning' | 'attention' | 'accent';
+
+/** A status line at the top of a card, e.g. "Dismissed by Megan Bowen at 10:02". */
+export interface BannerInput {
+  text: string;
+  style?: BannerStyle;
+}
+
+export interface BannerVm {
+  hasBanner: boolean;
+  bannerText: string;
+  bannerStyle: BannerStyle;
+}
+
+export function bannerVm(banner: BannerInput | undefined): BannerVm {
+  const text = banner?.text.trim() ?? '';
+  return { hasBanner: text !== '', bannerText: truncate(text, 300), bannerStyle: banner?.style ?? 'accent' };
+}
+
+/** Scope ids are handled without a leading slash everywhere in the bot. */
+export function normaliseScope(scope: string): string {
+  return scope.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+}

@@ -1,0 +1,28 @@
+// The cards the bot sends. Each builder is pure: data and a CardContext in, card JSON out.
+export * from './actions';
+export { buildSummaryCard, buildSummaryView, compareAlerts, totalsBySeverity, incidentCountOf, MIN_ALERTS_PER_SCOPE } from './summary';
+export type { SummaryInput, SummaryScopeInput, SummaryOptions, SummaryVm, SeverityTotals } from './summary';
+export { buildDetailCard, buildDetailView, incidentView } from './detail';
+export type { DetailInput, DetailOptions, DetailVm, ConfirmInput } from './detail';
+export { buildErrorCard, buildErrorView } from './error';
+export type { ErrorInput, ErrorVm } from './error';
+export { buildHelpCard, buildHelpView } from './help';
+export type { HelpInput, HelpVm } from './help';
+export { buildScopesCard, buildScopesView } from './scopes';
+export type { ScopesInput, ScopeEntryInput, ScopesVm } from './scopes';
+export {
+  buildConfigCard,
+  buildConfigView,
+  buildConfigFormCard,
+  buildConfigFormView,
+  parseConfigForm,
+  configurationFacts,
+  canConfigure,
+  CONFIG_FIELDS,
+  ENABLED_INPUT_ID,
+} from './config';
+export type { ConfigInput, ConfigFormInput, ConfigVm, ConfigFormVm, ConfigField, ConfigFormResult } from './config';
+export { renderCard, cardAttachment, ADAPTIVE_CARD_CONTENT_TYPE, TEMPLATE_NAMES } from './render';
+export type { AdaptiveCardJson, TemplateName } from './render';
+export { MAX_CARD_CHARS, cardChars, fitsCard } from './size';
+export { formatDateTime, formatRelative, formatWhen, type BannerInput, type BannerStyle } from './format';

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { TEMPLATE_NAMES } from '../../cards/render';
+import { MAX_CARD_CHARS, cardChars } from '../../cards/size';
+import { allCardCases, type CardCase } from './cases';
+import { assertValidCard, cardProblems, collectActions } from './validateCard';
+
+describe('cards: every variant is a valid Adaptive Card 1.5', () => {
+  let cases: CardCase[];
+  before(() => {
+    cases = allCardCases();
+  });
+
+  it('covers every template', () => {
+    const covered = new Set(cases.map((c) => c.template));
+    assert.deepEqual([...TEMPLATE_NAMES].sort(), [...covered].sort());
+  });
+
+  it('validates each variant against the schema and the bot rules, under the size budget', () => {
+    for (const c of cases) {
+      assertValidCard(c.card, c.name);
+      assert.equal(c.card.version, '1.5', c.name);
+      assert.ok(cardChars(c.card) <= MAX_CARD_CHARS, `${c.name} is ${cardChars(c.card)} chars`);
+    }
+  });
+
+  it('every action carries the unsigned { a: payload } data with the same verb', () => {
+    for (const c of cases) {
+      for (const action of collectActions(c.card)) {
+        const data = action.data as { a?: { verb?: string } };
+        assert.equal(data.a?.verb, action.verb, `${c.name}: ${String(action.title)}`);
+      }
+    }
+  });
+
+  describe('the validator itself', () => {
+    const good = () => JSON.parse(JSON.stringify(cases[0]?.card)) as Record<string, unknown>;
+
+    it('rejects an unknown element type', () => {
+      const card = good();
+      (card.body as unknown[]).push({ type: 'TextBlok', text: 'x' });
+      assert.ok(cardProblems(card).some((p) => p.startsWith('schema:')));
+    });
+
+    it('rejects an unexpanded binding, another version and a non-Execute action', () => {
+      const card = good();
+      card.version = '1.4';
+      (card.body as unknown[]).push({ type: 'TextBlock', text: '${missing}' });
+      (card.body as unknown[]).push({ type: 'ActionSet', actions: [{ type: 'Action.Submit', title: 'Old', data: {} }] });
+      const problems = cardProblems(card).join('\n');
+      assert.match(problems, /version is "1\.4"/);
+      assert.match(problems, /unexpanded binding/);
+      assert.match(problems, /not Action\.Execute/);
+    });
+
+    it('accepts the msteams extension by stripping it before validation', () => {
+      const card = good();
+      assert.ok('msteams' in card);
+      assert.deepEqual(cardProblems(card), []);
+    });
+  });
+});

@@ -443,6 +443,9 @@ function parseSubscribe(args: readonly Token[]): ArgsResult<CommandOf<'subscribe
   const refs: ScopeRef[] = [];
   for (const s of scopes) {
     if (isWord(s, 'all')) continue; // "all" is the default: every configured scope.
+    if (!s.quoted && /^\d+[:.h]\d+$/i.test(s.text)) {
+      return argError('subscribe', 'BadSchedule', `The time ${shown(s.text)} must follow daily, weekdays or weekly <day>: write for example "subscribe weekdays ${s.text}".`);
+    }
     const ref = nonEmpty('subscribe', s);
     if (!ref.ok) return ref;
     if (!refs.some((r) => r.toLowerCase() === ref.value.toLowerCase())) refs.push(ref.value);
@@ -542,7 +545,7 @@ export function parseCommand(input: ParseInput): ParseResult {
   }
   const text = extractCommandText(input);
   if (text === '') {
-    return { ok: false, text, error: { code: 'Empty', message: 'Type a command after mentioning me, for example "help" to see them all.', suggestion: 'help' } };
+    return { ok: false, text, error: { code: 'Empty', message: 'The message has no command: type one, for example "help" to see them all.', suggestion: 'help' } };
   }
   if (text.length > MAX_COMMAND_LENGTH) {
     return {

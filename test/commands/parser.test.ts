@@ -360,6 +360,12 @@ describe('parseCommand: subscribe', () => {
     assert.match(err(parseCommand(inChannel('subscribe high severity low'))).message, /twice/);
   });
 
+  it('refuses a time that belongs to no schedule instead of taking it for a scope', () => {
+    const e = err(parseCommand(inChannel('subscribe hourly 09:00')));
+    assert.equal(e.code, 'BadSchedule');
+    assert.match(e.message, /must follow daily, weekdays or weekly/);
+  });
+
   it('drops repeated scopes', () => {
     const c = ok(parseCommand(inChannel('subscribe Prod prod 2')));
     assert.deepEqual(c.name === 'subscribe' && c.scopes, ['Prod', '2']);

@@ -454,7 +454,7 @@ function parseSubscribe(args: readonly Token[]): ArgsResult<CommandOf<'subscribe
     return argError('subscribe', 'BadArgument', `"all" and specific scopes (${refs.join(', ')}) were both given: keep "all" or list the scopes.`);
   }
 
-  const command: CommandOf<'subscribe'> = { name: 'subscribe', schedule: schedule ?? DEFAULT_SCHEDULE, scopes: refs, mode: mode ?? 'changes' };
+  const command: CommandOf<'subscribe'> = { name: 'subscribe', schedule: schedule ?? { ...DEFAULT_SCHEDULE }, scopes: refs, mode: mode ?? 'changes' };
   if (severity !== undefined) command.severity = severity;
   if (timeZone !== undefined) command.timeZone = timeZone;
   return { ok: true, value: command };

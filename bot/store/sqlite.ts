@@ -1,0 +1,573 @@
+// The embedded BotStore: one SQLite file in DATA_DIR, shared safely by every bot process on the
+// host. Each claim, lease and "mark once" is a single statement whose WHERE clause or unique key
+// decides the winner inside an IMMEDIATE transaction, so the answer comes from SQLite's write lock
+// and not from what a process read a moment earlier. WAL lets readers run beside the one writer;
+// busy_timeout makes a second process wait for the lock instead of failing.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock } from '../security/clock';
+import type { AuditEntry, BotStore, PendingOperation, StoredConversationReference, Subscription } from './types';
+
+export interface SqliteStoreOptions {
+  /** Folder for the database; created (mode 0700) if missing. Default `data` in the working directory. */
+  dataDir?: string;
+  /** File name inside dataDir, an absolute path, or ':memory:' (tests). Default `pim-alerts.sqlite`. */
+  file?: string;
+  /** Used for pruning and completion times. */
+  clock?: Clock;
+  /** How long a process waits for another's write lock before failing; default 5 s. */
+  busyTimeoutMs?: number;
+}
+
+export interface SqliteBotStore extends BotStore {
+  /** The database file in use (':memory:' for an in-memory store). */
+  readonly file: string;
+  /** The schema version after migrations. */
+  readonly schemaVersion: number;
+}
+
+export const DEFAULT_DB_FILE = 'pim-alerts.sqlite';
+/** Reported operations are kept this long for the record, then pruned. */
+const REPORTED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+// Ordered; a released migration is never edited, only followed by a new one.
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE kv (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor_object_id TEXT,
+        actor_name TEXT,
+        tenant_id TEXT,
+        action TEXT NOT NULL,
+        scope TEXT,
+        alert_id TEXT,
+        incident_id TEXT,
+        result TEXT NOT NULL,
+        detail TEXT,
+        arm_request_id TEXT,
+        conversation_id TEXT
+      );
+      CREATE TABLE action_claims (
+        key TEXT PRIMARY KEY,
+        by_object_id TEXT,
+        by_name TEXT,
+        at TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        result TEXT
+      );
+      CREATE INDEX action_claims_expiry ON action_claims (expires_ms);
+      CREATE TABLE used_nonces (
+        nonce TEXT PRIMARY KEY,
+        expires_ms INTEGER NOT NULL
+      );
+      CREATE INDEX used_nonces_expiry ON used_nonces (expires_ms);
+      CREATE TABLE pending_operations (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT,
+        lease_until_ms INTEGER,
+        reported_at TEXT,
+        reported_ms INTEGER
+      );
+      CREATE INDEX pending_operations_unreported ON pending_operations (reported_ms);
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        ref TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        cron TEXT NOT NULL,
+        label TEXT NOT NULL,
+        time_zone TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        severity TEXT,
+        mode TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        disabled_reason TEXT,
+        last_run_at TEXT,
+        last_snapshot TEXT
+      );
+      CREATE INDEX subscriptions_conversation ON subscriptions (conversation_id);
+      CREATE TABLE digest_runs (
+        subscription_id TEXT NOT NULL,
+        run_at TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        completed_at TEXT,
+        outcome TEXT,
+        PRIMARY KEY (subscription_id, run_at)
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+function migrate(db: Database.Database, file: string): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  // IMMEDIATE: two processes starting together must not both apply the same migration.
+  return db
+    .transaction(() => {
+      const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+      const current = row.v ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new Error(`The database ${file} was written by a newer version of this bot (schema ${current}); upgrade the bot or use another DATA_DIR.`);
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      }
+      return SCHEMA_VERSION;
+    })
+    .immediate();
+}
+
+function resolveFile(opts: SqliteStoreOptions): string {
+  const file = opts.file ?? DEFAULT_DB_FILE;
+  if (file === ':memory:') return file;
+  return path.isAbsolute(file) ? file : path.resolve(opts.dataDir ?? 'data', file);
+}
+
+/** The database holds the action signing key: only the bot's user may read the folder or file. */
+function prepareFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+}
+
+function toMs(value: string, what: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new Error(`The ${what} "${value}" is not an ISO date-time; pass one like 2025-01-31T09:00:00Z.`);
+  return ms;
+}
+
+/** One spelling per instant, so `…T09:00Z` and `…T09:00:00.000Z` claim the same digest run. */
+function canonicalInstant(value: string, what: string): string {
+  return new Date(toMs(value, what)).toISOString();
+}
+
+const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+function parseJson<T>(text: string | null | undefined): T | undefined {
+  return text === null || text === undefined ? undefined : (JSON.parse(text) as T);
+}
+
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+interface AuditRow {
+  id: number;
+  at: string;
+  actor_object_id: string | null;
+  actor_name: string | null;
+  tenant_id: string | null;
+  action: string;
+  scope: string | null;
+  alert_id: string | null;
+  incident_id: string | null;
+  result: AuditEntry['result'];
+  detail: string | null;
+  arm_request_id: string | null;
+  conversation_id: string | null;
+}
+
+interface ClaimRow {
+  by_object_id: string | null;
+  by_name: string | null;
+  at: string;
+  result: string | null;
+}
+
+interface OperationRow {
+  id: string;
+  data: string;
+  created_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  reported_at: string | null;
+}
+
+type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId'>;
+
+interface SubscriptionRow {
+  id: string;
+  conversation_id: string;
+  cron: string;
+  label: string;
+  time_zone: string;
+  scopes: string;
+  severity: Subscription['severity'] | null;
+  mode: Subscription['mode'];
+  created_by: string;
+  created_at: string;
+  enabled: number;
+  disabled_reason: string | null;
+  last_run_at: string | null;
+  last_snapshot: string | null;
+}
+
+function auditFromRow(r: AuditRow): AuditEntry {
+  return compact({
+    id: r.id,
+    at: r.at,
+    actorObjectId: opt(r.actor_object_id),
+    actorName: opt(r.actor_name),
+    tenantId: opt(r.tenant_id),
+    action: r.action,
+    scope: opt(r.scope),
+    alertId: opt(r.alert_id),
+    incidentId: opt(r.incident_id),
+    result: r.result,
+    detail: opt(r.detail),
+    armRequestId: opt(r.arm_request_id),
+    conversationId: opt(r.conversation_id),
+  });
+}
+
+function operationFromRow(r: OperationRow): PendingOperation {
+  const data = JSON.parse(r.data) as OperationData;
+  return compact({
+    id: r.id,
+    handle: data.handle,
+    requester: data.requester,
+    conversation: data.conversation,
+    cardActivityId: data.cardActivityId,
+    replyToId: data.replyToId,
+    createdAt: r.created_at,
+    leaseOwner: opt(r.lease_owner),
+    leaseUntil: opt(r.lease_until),
+    reportedAt: opt(r.reported_at),
+  });
+}
+
+function subscriptionFromRow(r: SubscriptionRow): Subscription {
+  return compact({
+    id: r.id,
+    conversationId: r.conversation_id,
+    cron: r.cron,
+    label: r.label,
+    timeZone: r.time_zone,
+    scopes: JSON.parse(r.scopes) as string[],
+    severity: opt(r.severity),
+    mode: r.mode,
+    createdBy: JSON.parse(r.created_by) as Subscription['createdBy'],
+    createdAt: r.created_at,
+    enabled: r.enabled === 1,
+    disabledReason: opt(r.disabled_reason),
+    lastRunAt: opt(r.last_run_at),
+    lastSnapshot: parseJson<unknown>(r.last_snapshot),
+  });
+}
+
+export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
+  const file = resolveFile(opts);
+  const clock: Clock = opts.clock ?? { now: () => Date.now() };
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  if (file !== ':memory:') prepareFile(file);
+
+  const db = new Database(file, { timeout: busyTimeoutMs });
+  let schemaVersion: number;
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    // A claim must survive a power cut once it is answered, since a card is sent on its strength.
+    db.pragma('synchronous = FULL');
+    schemaVersion = migrate(db, file);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const nowIso = () => new Date(clock.now()).toISOString();
+  const write = <A extends unknown[], R>(fn: (...args: A) => R) => {
+    const tx = db.transaction(fn);
+    return (...args: A): R => tx.immediate(...args);
+  };
+
+  const stmts = {
+    getSecret: db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE name = ?'),
+    insertSecret: db.prepare('INSERT INTO kv (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'),
+
+    insertAudit: db.prepare(`INSERT INTO audit (at, actor_object_id, actor_name, tenant_id, action, scope, alert_id, incident_id, result, detail, arm_request_id, conversation_id)
+      VALUES (@at, @actorObjectId, @actorName, @tenantId, @action, @scope, @alertId, @incidentId, @result, @detail, @armRequestId, @conversationId)`),
+    latestAudit: db.prepare<[number], AuditRow>('SELECT * FROM audit ORDER BY id DESC LIMIT ?'),
+
+    pruneClaims: db.prepare('DELETE FROM action_claims WHERE expires_ms <= ?'),
+    pruneNonces: db.prepare('DELETE FROM used_nonces WHERE expires_ms <= ?'),
+    pruneReported: db.prepare('DELETE FROM pending_operations WHERE reported_ms IS NOT NULL AND reported_ms <= ?'),
+    dropExpiredClaim: db.prepare('DELETE FROM action_claims WHERE key = ? AND expires_ms <= ?'),
+    insertClaim: db.prepare('INSERT INTO action_claims (key, by_object_id, by_name, at, expires_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+    getClaim: db.prepare<[string], ClaimRow>('SELECT by_object_id, by_name, at, result FROM action_claims WHERE key = ?'),
+    completeClaim: db.prepare('UPDATE action_claims SET result = ? WHERE key = ?'),
+    releaseClaim: db.prepare('DELETE FROM action_claims WHERE key = ?'),
+    nonceUsed: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM used_nonces WHERE nonce = ?'),
+    insertNonce: db.prepare('INSERT INTO used_nonces (nonce, expires_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING'),
+
+    insertOperation: db.prepare('INSERT INTO pending_operations (id, data, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
+    unreported: db.prepare<[], OperationRow>('SELECT * FROM pending_operations WHERE reported_at IS NULL ORDER BY created_at, id'),
+    lease: db.prepare(`UPDATE pending_operations SET lease_owner = @owner, lease_until = @until, lease_until_ms = @untilMs
+      WHERE id = @id AND reported_at IS NULL AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms IS NULL OR lease_until_ms <= @nowMs)`),
+    markReported: db.prepare('UPDATE pending_operations SET reported_at = ?, reported_ms = ? WHERE id = ? AND reported_at IS NULL'),
+
+    upsertConversation: db.prepare(`INSERT INTO conversations (id, ref, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, updated_at = excluded.updated_at`),
+    getConversation: db.prepare<[string], { ref: string }>('SELECT ref FROM conversations WHERE id = ?'),
+    deleteConversation: db.prepare('DELETE FROM conversations WHERE id = ?'),
+    deleteRunsOfConversation: db.prepare('DELETE FROM digest_runs WHERE subscription_id IN (SELECT id FROM subscriptions WHERE conversation_id = ?)'),
+    deleteSubscriptionsOf: db.prepare('DELETE FROM subscriptions WHERE conversation_id = ?'),
+
+    insertSubscription: db.prepare(`INSERT INTO subscriptions (id, conversation_id, cron, label, time_zone, scopes, severity, mode, created_by, created_at, enabled, disabled_reason, last_run_at, last_snapshot)
+      VALUES (@id, @conversationId, @cron, @label, @timeZone, @scopes, @severity, @mode, @createdBy, @createdAt, @enabled, @disabledReason, @lastRunAt, @lastSnapshot)`),
+    deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+    deleteRunsOf: db.prepare('DELETE FROM digest_runs WHERE subscription_id = ?'),
+    disableSubscriptionsOf: db.prepare('UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE conversation_id = ? AND enabled = 1'),
+    claimRun: db.prepare(`INSERT INTO digest_runs (subscription_id, run_at, owner, claimed_at)
+      SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?)
+      ON CONFLICT (subscription_id, run_at) DO NOTHING`),
+    lastRunOf: db.prepare<[string], { last_run_at: string | null }>('SELECT last_run_at FROM subscriptions WHERE id = ?'),
+    setLastRun: db.prepare('UPDATE subscriptions SET last_run_at = ? WHERE id = ?'),
+    completeRun: db.prepare('UPDATE digest_runs SET completed_at = ?, outcome = ? WHERE subscription_id = ? AND run_at = ?'),
+    setSnapshot: db.prepare('UPDATE subscriptions SET last_snapshot = ? WHERE id = ?'),
+    incompleteRuns: db.prepare<[], { subscription_id: string; run_at: string; owner: string }>(
+      'SELECT subscription_id, run_at, owner FROM digest_runs WHERE completed_at IS NULL ORDER BY run_at, subscription_id',
+    ),
+  };
+
+  // Expired claims and nonces are cleared on the way past rather than by a timer, so a store needs
+  // no background work and a stopped process leaves nothing half-done.
+  // Claims are judged by the time their callers give (claimAction's `at`), everything else by the
+  // store's clock; mixing the two would let a caller whose `at` lags the clock lose fresh claims.
+  const prune = (claimsNow?: number) => {
+    const now = clock.now();
+    if (claimsNow !== undefined) stmts.pruneClaims.run(claimsNow);
+    stmts.pruneNonces.run(now);
+    stmts.pruneReported.run(now - REPORTED_RETENTION_MS);
+  };
+
+  const ensureSecretTx = write((name: string, value: string): string => {
+    stmts.insertSecret.run(name, value, nowIso());
+    return stmts.getSecret.get(name)!.value;
+  });
+
+  type ClaimOutcome = Awaited<ReturnType<BotStore['claimAction']>>;
+  const claimTx = write((key: string, by: { objectId?: string; name?: string }, at: string, atMs: number, ttlMs: number): ClaimOutcome => {
+    prune(atMs);
+    // A claim whose holder died (never completed or released) lapses at its expiry.
+    stmts.dropExpiredClaim.run(key, atMs);
+    if (stmts.insertClaim.run(key, by.objectId ?? null, by.name ?? null, at, atMs + ttlMs).changes === 1) return { claimed: true };
+    const row = stmts.getClaim.get(key)!;
+    return compact({ claimed: false as const, by: compact({ objectId: opt(row.by_object_id), name: opt(row.by_name) }), at: row.at, result: opt(row.result) });
+  });
+
+  const markNonceTx = write((nonce: string, expiresMs: number) => {
+    prune();
+    stmts.insertNonce.run(nonce, expiresMs);
+  });
+
+  const addOperationTx = write((op: PendingOperation) => {
+    prune();
+    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId };
+    stmts.insertOperation.run(op.id, JSON.stringify(data), op.createdAt);
+  });
+
+  const removeConversationTx = write((conversationId: string): number => {
+    stmts.deleteRunsOfConversation.run(conversationId);
+    const removed = stmts.deleteSubscriptionsOf.run(conversationId).changes;
+    stmts.deleteConversation.run(conversationId);
+    return removed;
+  });
+
+  const deleteSubscriptionTx = write((id: string): boolean => {
+    stmts.deleteRunsOf.run(id);
+    return stmts.deleteSubscription.run(id).changes > 0;
+  });
+
+  const claimRunTx = write((subscriptionId: string, runAt: string, owner: string): boolean => {
+    if (stmts.claimRun.run(subscriptionId, runAt, owner, nowIso(), subscriptionId).changes !== 1) return false;
+    const last = stmts.lastRunOf.get(subscriptionId)?.last_run_at;
+    if (!last || Date.parse(last) < Date.parse(runAt)) stmts.setLastRun.run(runAt, subscriptionId);
+    return true;
+  });
+
+  const completeRunTx = write((subscriptionId: string, runAt: string, outcome: string, snapshot: unknown) => {
+    stmts.completeRun.run(nowIso(), outcome, subscriptionId, runAt);
+    if (snapshot !== undefined) stmts.setSnapshot.run(JSON.stringify(snapshot), subscriptionId);
+  });
+
+  return {
+    file,
+    schemaVersion,
+
+    async getSecret(name) {
+      return stmts.getSecret.get(name)?.value;
+    },
+
+    async ensureSecret(name, create) {
+      const existing = stmts.getSecret.get(name)?.value;
+      if (existing !== undefined) return existing;
+      const value = create();
+      if (typeof value !== 'string' || value === '') throw new Error(`The generated value for secret "${name}" was empty; the generator must return a non-empty string.`);
+      return ensureSecretTx(name, value);
+    },
+
+    async appendAudit(entry) {
+      const r = stmts.insertAudit.run({
+        at: entry.at,
+        actorObjectId: entry.actorObjectId ?? null,
+        actorName: entry.actorName ?? null,
+        tenantId: entry.tenantId ?? null,
+        action: entry.action,
+        scope: entry.scope ?? null,
+        alertId: entry.alertId ?? null,
+        incidentId: entry.incidentId ?? null,
+        result: entry.result,
+        detail: entry.detail ?? null,
+        armRequestId: entry.armRequestId ?? null,
+        conversationId: entry.conversationId ?? null,
+      });
+      return Number(r.lastInsertRowid);
+    },
+
+    async latestAudit(limit) {
+      const n = Math.max(0, Math.floor(limit));
+      return stmts.latestAudit.all(n).map(auditFromRow);
+    },
+
+    async claimAction(key, by, at, ttlMs) {
+      const atMs = toMs(at, 'claim time');
+      if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`A claim lifetime must be a positive number of milliseconds, not ${ttlMs}.`);
+      return claimTx(key, by, at, atMs, ttlMs);
+    },
+
+    async completeAction(key, result) {
+      stmts.completeClaim.run(result, key);
+    },
+
+    async releaseAction(key) {
+      stmts.releaseClaim.run(key);
+    },
+
+    async isNonceUsed(nonce) {
+      return stmts.nonceUsed.get(nonce) !== undefined;
+    },
+
+    async markNonceUsed(nonce, expiresAt) {
+      markNonceTx(nonce, toMs(expiresAt, 'nonce expiry'));
+    },
+
+    async addPendingOperation(op) {
+      addOperationTx(op);
+    },
+
+    async listUnreportedOperations() {
+      return stmts.unreported.all().map(operationFromRow);
+    },
+
+    async leasePendingOperation(id, owner, until, now) {
+      const r = stmts.lease.run({ id, owner, until, untilMs: toMs(until, 'lease end'), nowMs: toMs(now, 'current time') });
+      return r.changes === 1;
+    },
+
+    async markOperationReported(id, at) {
+      return stmts.markReported.run(at, toMs(at, 'report time'), id).changes === 1;
+    },
+
+    async upsertConversation(ref: StoredConversationReference, at) {
+      const id = ref?.conversation?.id;
+      if (typeof id !== 'string' || id === '') throw new Error('A conversation reference without conversation.id cannot be stored; pass the reference from the incoming activity.');
+      stmts.upsertConversation.run(id, JSON.stringify(ref), at);
+    },
+
+    async getConversation(conversationId) {
+      return parseJson<StoredConversationReference>(stmts.getConversation.get(conversationId)?.ref);
+    },
+
+    async removeConversation(conversationId) {
+      return removeConversationTx(conversationId);
+    },
+
+    async addSubscription(sub) {
+      stmts.insertSubscription.run({
+        id: sub.id,
+        conversationId: sub.conversationId,
+        cron: sub.cron,
+        label: sub.label,
+        timeZone: sub.timeZone,
+        scopes: JSON.stringify(sub.scopes ?? []),
+        severity: sub.severity ?? null,
+        mode: sub.mode,
+        createdBy: JSON.stringify(sub.createdBy ?? {}),
+        createdAt: sub.createdAt,
+        enabled: sub.enabled ? 1 : 0,
+        disabledReason: sub.disabledReason ?? null,
+        lastRunAt: sub.lastRunAt ?? null,
+        lastSnapshot: sub.lastSnapshot === undefined ? null : JSON.stringify(sub.lastSnapshot),
+      });
+    },
+
+    async listSubscriptions(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.conversationId !== undefined) {
+        where.push('conversation_id = ?');
+        params.push(filter.conversationId);
+      }
+      if (filter.enabledOnly) where.push('enabled = 1');
+      const sql = `SELECT * FROM subscriptions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+      return (db.prepare(sql).all(...params) as SubscriptionRow[]).map(subscriptionFromRow);
+    },
+
+    async deleteSubscription(id) {
+      return deleteSubscriptionTx(id);
+    },
+
+    async disableSubscriptionsOf(conversationId, reason) {
+      return stmts.disableSubscriptionsOf.run(reason, conversationId).changes;
+    },
+
+    async claimDigestRun(subscriptionId, runAt, owner) {
+      return claimRunTx(subscriptionId, canonicalInstant(runAt, 'digest run time'), owner);
+    },
+
+    async completeDigestRun(subscriptionId, runAt, outcome, snapshot) {
+      completeRunTx(subscriptionId, canonicalInstant(runAt, 'digest run time'), outcome, snapshot);
+    },
+
+    async listIncompleteDigestRuns() {
+      return stmts.incompleteRuns.all().map((r) => ({ subscriptionId: r.subscription_id, runAt: r.run_at, owner: r.owner }));
+    },
+
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

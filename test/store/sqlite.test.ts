@@ -1,0 +1,436 @@
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import sinon from 'sinon';
+import type { OperationHandle } from '../../bot/azure/api';
+import { openSqliteStore, SCHEMA_VERSION, type SqliteBotStore } from '../../bot/store/sqlite';
+import type { PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures');
+const readJson = <T>(...p: string[]): T => JSON.parse(fs.readFileSync(path.join(FIXTURES, ...p), 'utf8')) as T;
+
+/** The conversation reference the bot keeps when it is added to a team (from the real activity). */
+function teamConversation(): StoredConversationReference {
+  const a = readJson<Record<string, any>>('teams', 'conversationUpdate-bot-added-to-team.docs.json'); // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { activityId: a.id, user: a.from, bot: a.recipient, conversation: a.conversation, channelId: a.channelId, serviceUrl: a.serviceUrl };
+}
+
+/** A refresh in flight, as the ARM client hands it back for the official RefreshAlert example. */
+function refreshHandle(): OperationHandle {
+  const ex = readJson<any>('arm', 'examples', 'RefreshAlert.json'); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = ex.responses['202'];
+  return {
+    location: r.headers.Location.replace('{operationId}', 'op-1'),
+    scope: ex.parameters.scope,
+    alertId: ex.parameters.alertId,
+    operationId: 'op-1',
+    startedAt: '2025-03-01T12:00:00.000Z',
+    initial: r.body,
+  };
+}
+
+function pendingOp(id: string, ref = teamConversation()): PendingOperation {
+  return { id, handle: refreshHandle(), requester: { objectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b', name: 'Megan Bowen' }, conversation: ref, cardActivityId: '1:1abc', replyToId: '1669827773000', createdAt: '2025-03-01T12:00:01.000Z' };
+}
+
+function subscription(id: string, conversationId: string, extra: Partial<Subscription> = {}): Subscription {
+  return {
+    id,
+    conversationId,
+    cron: '0 9 * * 1-5',
+    label: 'weekdays at 09:00',
+    timeZone: 'Europe/Amsterdam',
+    scopes: ['subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f'],
+    severity: 'High',
+    mode: 'changes',
+    createdBy: { objectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b', name: 'Megan Bowen' },
+    createdAt: '2025-03-01T12:00:00.000Z',
+    enabled: true,
+    ...extra,
+  };
+}
+
+describe('SQLite store', () => {
+  let dir: string;
+  let file: string;
+  const open: SqliteBotStore[] = [];
+  const openStore = (opts: Parameters<typeof openSqliteStore>[0] = {}) => {
+    const s = openSqliteStore({ file, ...opts });
+    open.push(s);
+    return s;
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-store-'));
+    file = path.join(dir, 'data', 'bot.sqlite');
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('opening', () => {
+    it('creates the data folder (0700) and the file (0600) in WAL mode at the latest schema', () => {
+      const s = openStore({ dataDir: path.join(dir, 'data'), file: 'bot.sqlite' });
+      assert.equal(s.file, file);
+      assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      const raw = new Database(file, { readonly: true });
+      try {
+        assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+        assert.deepEqual(raw.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all(), [SCHEMA_VERSION]);
+      } finally {
+        raw.close();
+      }
+      assert.equal(s.schemaVersion, SCHEMA_VERSION);
+    });
+
+    it('tightens the mode of an existing database file that others could read', async () => {
+      await openStore().close();
+      fs.chmodSync(file, 0o644);
+      openStore();
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    });
+
+    it('reopening applies no migration twice', async () => {
+      await openStore().close();
+      await openStore().close();
+      const raw = new Database(file, { readonly: true });
+      try {
+        assert.equal(raw.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 1);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('refuses a database written by a newer version of the bot', async () => {
+      await openStore().close();
+      const raw = new Database(file);
+      raw.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?, 'future', '2030-01-01')").run(SCHEMA_VERSION + 1);
+      raw.close();
+      assert.throws(() => openSqliteStore({ file }), /newer version of this bot/);
+    });
+  });
+
+  describe('secrets', () => {
+    it('ensureSecret keeps the first value, across instances and restarts', async () => {
+      const a = openStore();
+      const b = openStore();
+      assert.equal(await a.getSecret('actionSigningKey'), undefined);
+      assert.equal(await a.ensureSecret('actionSigningKey', () => 'first-value'), 'first-value');
+      const create = sinon.spy(() => 'second-value');
+      assert.equal(await b.ensureSecret('actionSigningKey', create), 'first-value');
+      assert.equal(create.callCount, 0);
+      await a.close();
+      await b.close();
+      assert.equal(await openStore().getSecret('actionSigningKey'), 'first-value');
+    });
+  });
+
+  describe('audit', () => {
+    it('appends entries with ids and returns the latest first, without empty fields', async () => {
+      const s = openStore();
+      const id1 = await s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'refused', actorName: 'Megan Bowen', detail: 'You need Owner or User Access Administrator on subscriptions/x; you have Reader there.' });
+      const id2 = await s.appendAudit({
+        at: '2025-03-01T12:01:00.000Z',
+        actorObjectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b',
+        actorName: 'Megan Bowen',
+        tenantId: 'b28fdbfd-2b78-4f93-b0f8-8881793f0f8f',
+        action: 'remediate',
+        scope: 'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f',
+        alertId: 'TooManyOwnersAssignedToResource',
+        incidentId: '0e4bbd9d-e6d4-4b96-b7d3-2e2b1d8a1b5f',
+        result: 'succeeded',
+        armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000',
+        conversationId: '19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2',
+      });
+      assert.ok(id2 > id1);
+      const latest = await s.latestAudit(10);
+      assert.deepEqual(latest.map((e) => e.id), [id2, id1]);
+      assert.equal(latest[0]!.incidentId, '0e4bbd9d-e6d4-4b96-b7d3-2e2b1d8a1b5f');
+      assert.ok(!('scope' in latest[1]!), 'absent fields stay absent');
+      assert.equal((await s.latestAudit(1)).length, 1);
+    });
+  });
+
+  describe('action claims', () => {
+    const key = 'dismiss|subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f|TooManyOwnersAssignedToResource';
+
+    it('the first click wins; the second sees who and when, then the result once completed', async () => {
+      const s = openStore();
+      assert.deepEqual(await s.claimAction(key, { objectId: 'a', name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000), { claimed: true });
+      assert.deepEqual(await s.claimAction(key, { objectId: 'b', name: 'Alex Wilber' }, '2025-03-01T12:00:01.000Z', 60_000), {
+        claimed: false,
+        by: { objectId: 'a', name: 'Megan Bowen' },
+        at: '2025-03-01T12:00:00.000Z',
+      });
+      await s.completeAction(key, 'dismissed');
+      const again = await s.claimAction(key, { name: 'Alex Wilber' }, '2025-03-01T12:00:02.000Z', 60_000);
+      assert.equal(!again.claimed && again.result, 'dismissed');
+    });
+
+    it('two store instances on one file: exactly one wins each key and the loser names the winner', async () => {
+      const a = openStore();
+      const b = openStore();
+      for (let i = 0; i < 20; i++) {
+        const k = `${key}#${i}`;
+        const [ra, rb] = await Promise.all([
+          a.claimAction(k, { objectId: 'a', name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000),
+          b.claimAction(k, { objectId: 'b', name: 'Alex Wilber' }, '2025-03-01T12:00:00.000Z', 60_000),
+        ]);
+        assert.equal([ra, rb].filter((r) => r.claimed).length, 1);
+        const loser = ra.claimed ? rb : ra;
+        assert.equal(!loser.claimed && loser.by.name, ra.claimed ? 'Megan Bowen' : 'Alex Wilber');
+      }
+    });
+
+    it('a released claim can be taken again; an expired one is taken over', async () => {
+      const s = openStore();
+      await s.claimAction(key, { name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000);
+      await s.releaseAction(key);
+      assert.equal((await s.claimAction(key, { name: 'Alex Wilber' }, '2025-03-01T12:00:01.000Z', 60_000)).claimed, true);
+      // Alex's process dies mid-action: after the claim's lifetime someone else may try.
+      assert.equal((await s.claimAction(key, { name: 'Megan Bowen' }, '2025-03-01T12:01:00.999Z', 60_000)).claimed, false);
+      assert.equal((await s.claimAction(key, { name: 'Megan Bowen' }, '2025-03-01T12:01:01.000Z', 60_000)).claimed, true);
+    });
+
+    it('nonces: used once marked, shared across instances, pruned after expiry by a later write', async () => {
+      const timers = sinon.useFakeTimers({ now: Date.parse('2025-03-01T12:00:00Z'), toFake: ['Date'] });
+      try {
+        const clock = { now: () => Date.now() };
+        const a = openStore({ clock });
+        const b = openStore({ clock });
+        assert.equal(await a.isNonceUsed('n1'), false);
+        await a.markNonceUsed('n1', '2025-03-01T13:00:00.000Z');
+        await a.markNonceUsed('n1', '2025-03-01T13:00:00.000Z');
+        assert.equal(await b.isNonceUsed('n1'), true);
+        timers.tick(60 * 60 * 1000);
+        await b.markNonceUsed('n2', '2025-03-08T12:00:00.000Z');
+        assert.equal(await a.isNonceUsed('n1'), false, 'expired nonce pruned on write');
+        assert.equal(await a.isNonceUsed('n2'), true);
+      } finally {
+        timers.restore();
+      }
+    });
+
+    it('expired claims are pruned by later writes', async () => {
+      const timers = sinon.useFakeTimers({ now: Date.parse('2025-03-01T12:00:00Z'), toFake: ['Date'] });
+      try {
+        const s = openStore({ clock: { now: () => Date.now() } });
+        await s.claimAction('old', { name: 'x' }, '2025-03-01T12:00:00.000Z', 1000);
+        timers.tick(2000);
+        await s.claimAction('new', { name: 'y' }, '2025-03-01T12:00:02.000Z', 1000);
+        const raw = new Database(file, { readonly: true });
+        try {
+          assert.deepEqual(raw.prepare('SELECT key FROM action_claims').pluck().all(), ['new']);
+        } finally {
+          raw.close();
+        }
+      } finally {
+        timers.restore();
+      }
+    });
+
+    it('refuses a claim time that is not an ISO date-time', async () => {
+      await assert.rejects(openStore().claimAction(key, {}, 'yesterday', 1000), /not an ISO date-time/);
+    });
+  });
+
+  describe('pending operations', () => {
+    it('stores the handle and conversation and lists unreported ones', async () => {
+      const s = openStore();
+      const op = pendingOp('7d0c0a2e-0001-4000-8000-000000000001');
+      await s.addPendingOperation(op);
+      await s.addPendingOperation(op); // a retried add is harmless
+      assert.deepEqual(await s.listUnreportedOperations(), [op]);
+    });
+
+    it('lease: free → taken; held by another → refused; ours → extended; expired → taken over', async () => {
+      const s = openStore();
+      const id = 'op-lease';
+      await s.addPendingOperation(pendingOp(id));
+      assert.equal(await s.leasePendingOperation(id, 'proc-a', '2025-03-01T12:01:00.000Z', '2025-03-01T12:00:00.000Z'), true);
+      assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:01:30.000Z', '2025-03-01T12:00:30.000Z'), false);
+      assert.equal(await s.leasePendingOperation(id, 'proc-a', '2025-03-01T12:02:00.000Z', '2025-03-01T12:00:59.000Z'), true);
+      assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:01:59.999Z'), false);
+      // proc-a died; once its lease runs out the restarted process takes over.
+      assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'), true);
+      const [listed] = await s.listUnreportedOperations();
+      assert.equal(listed!.leaseOwner, 'proc-b');
+      assert.equal(listed!.leaseUntil, '2025-03-01T12:03:00.000Z');
+      assert.equal(await s.leasePendingOperation('no-such-op', 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'), false);
+    });
+
+    it('markOperationReported succeeds exactly once across two instances, and a reported operation is no longer listed or leased', async () => {
+      const a = openStore();
+      const b = openStore();
+      await a.addPendingOperation(pendingOp('op-r'));
+      const results = await Promise.all([a.markOperationReported('op-r', '2025-03-01T12:05:00.000Z'), b.markOperationReported('op-r', '2025-03-01T12:05:00.001Z')]);
+      assert.deepEqual(results.sort(), [false, true]);
+      assert.equal(await a.markOperationReported('op-r', '2025-03-01T12:06:00.000Z'), false);
+      assert.deepEqual(await b.listUnreportedOperations(), []);
+      assert.equal(await b.leasePendingOperation('op-r', 'proc-c', '2025-03-01T13:00:00.000Z', '2025-03-01T12:10:00.000Z'), false);
+    });
+  });
+
+  describe('conversations and subscriptions', () => {
+    it('upserts and reads back a conversation reference', async () => {
+      const s = openStore();
+      const ref = teamConversation();
+      await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+      await s.upsertConversation({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/emea/' }, '2025-03-02T12:00:00.000Z');
+      assert.deepEqual(await s.getConversation(ref.conversation.id), { ...ref, serviceUrl: 'https://smba.trafficmanager.net/emea/' });
+      assert.equal(await s.getConversation('19:unknown@thread.tacv2'), undefined);
+    });
+
+    it('adds, filters, disables and deletes subscriptions, keeping scopes, createdBy and snapshot as JSON', async () => {
+      const s = openStore();
+      const conv = teamConversation().conversation.id;
+      const one = subscription('sub-1', conv, { lastSnapshot: { alerts: [{ id: 'TooManyOwnersAssignedToResource', incidents: 3 }] } });
+      const two = subscription('sub-2', conv, { createdAt: '2025-03-01T12:00:01.000Z', scopes: [], severity: undefined, mode: 'always' });
+      const other = subscription('sub-3', '29:personal-chat', { createdAt: '2025-03-01T12:00:02.000Z' });
+      for (const sub of [one, two, other]) await s.addSubscription(sub);
+      const { severity: _drop, ...twoStored } = two;
+      assert.deepEqual(await s.listSubscriptions(), [one, twoStored, other]);
+      assert.deepEqual((await s.listSubscriptions({ conversationId: conv })).map((x) => x.id), ['sub-1', 'sub-2']);
+
+      assert.equal(await s.disableSubscriptionsOf(conv, 'The bot was removed from this team.'), 2);
+      assert.equal(await s.disableSubscriptionsOf(conv, 'again'), 0);
+      assert.deepEqual((await s.listSubscriptions({ enabledOnly: true })).map((x) => x.id), ['sub-3']);
+      const [disabled] = await s.listSubscriptions({ conversationId: conv });
+      assert.equal(disabled!.enabled, false);
+      assert.equal(disabled!.disabledReason, 'The bot was removed from this team.');
+
+      assert.equal(await s.deleteSubscription('sub-3'), true);
+      assert.equal(await s.deleteSubscription('sub-3'), false);
+    });
+
+    it('removeConversation removes the reference, its subscriptions and their runs, and nothing else', async () => {
+      const s = openStore();
+      const ref = teamConversation();
+      await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+      await s.addSubscription(subscription('sub-1', ref.conversation.id));
+      await s.addSubscription(subscription('sub-2', ref.conversation.id));
+      await s.addSubscription(subscription('sub-3', '29:personal-chat'));
+      assert.equal(await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a'), true);
+      assert.equal(await s.removeConversation(ref.conversation.id), 2);
+      assert.equal(await s.getConversation(ref.conversation.id), undefined);
+      assert.deepEqual((await s.listSubscriptions()).map((x) => x.id), ['sub-3']);
+      assert.deepEqual(await s.listIncompleteDigestRuns(), []);
+      assert.equal(await s.removeConversation(ref.conversation.id), 0);
+    });
+  });
+
+  describe('digest runs', () => {
+    it('claimDigestRun is true once per (subscription, instant), however the instant is spelled, across instances', async () => {
+      const a = openStore();
+      const b = openStore();
+      await a.addSubscription(subscription('sub-1', 'c1'));
+      assert.equal(await a.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a'), true);
+      assert.equal(await b.claimDigestRun('sub-1', '2025-03-03T08:00:00Z', 'proc-b'), false);
+      assert.equal(await b.claimDigestRun('sub-1', '2025-03-03T09:00:00+01:00', 'proc-b'), false);
+      assert.equal(await b.claimDigestRun('sub-1', '2025-03-04T08:00:00.000Z', 'proc-b'), true);
+      assert.equal(await b.claimDigestRun('no-such-sub', '2025-03-04T08:00:00.000Z', 'proc-b'), false);
+      const [sub] = await a.listSubscriptions();
+      assert.equal(sub!.lastRunAt, '2025-03-04T08:00:00.000Z');
+    });
+
+    it('a run left incomplete is listed for recovery until completed, and completion stores the snapshot', async () => {
+      const s = openStore();
+      await s.addSubscription(subscription('sub-1', 'c1'));
+      await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
+      await s.claimDigestRun('sub-1', '2025-03-04T08:00:00.000Z', 'proc-a');
+      await s.completeDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'sent', { alerts: ['TooManyOwnersAssignedToResource'] });
+      assert.deepEqual(await s.listIncompleteDigestRuns(), [{ subscriptionId: 'sub-1', runAt: '2025-03-04T08:00:00.000Z', owner: 'proc-a' }]);
+      await s.completeDigestRun('sub-1', '2025-03-04T08:00:00Z', 'skipped');
+      assert.deepEqual(await s.listIncompleteDigestRuns(), []);
+      const [sub] = await s.listSubscriptions();
+      assert.deepEqual(sub!.lastSnapshot, { alerts: ['TooManyOwnersAssignedToResource'] }, 'no snapshot given keeps the last one');
+    });
+  });
+
+  it('everything survives close and reopen', async () => {
+    const s = openStore();
+    const ref = teamConversation();
+    await s.ensureSecret('actionSigningKey', () => 'k');
+    await s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'succeeded' });
+    await s.claimAction('k1', { name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 24 * 3600 * 1000);
+    await s.markNonceUsed('n1', '2099-01-01T00:00:00.000Z');
+    await s.addPendingOperation(pendingOp('op-1'));
+    await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+    await s.addSubscription(subscription('sub-1', ref.conversation.id));
+    await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
+    await s.close();
+    await s.close(); // closing twice is harmless
+
+    const r = openStore();
+    assert.equal(await r.getSecret('actionSigningKey'), 'k');
+    assert.equal((await r.latestAudit(5)).length, 1);
+    const claim = await r.claimAction('k1', { name: 'Alex Wilber' }, '2025-03-01T12:30:00.000Z', 1000);
+    assert.equal(!claim.claimed && claim.by.name, 'Megan Bowen');
+    assert.equal(await r.isNonceUsed('n1'), true);
+    assert.deepEqual(await r.listUnreportedOperations(), [pendingOp('op-1')]);
+    assert.deepEqual(await r.getConversation(ref.conversation.id), ref);
+    assert.equal((await r.listSubscriptions()).length, 1);
+    assert.equal((await r.listIncompleteDigestRuns()).length, 1);
+  });
+
+  it('works in memory for tests', async () => {
+    const s = openSqliteStore({ file: ':memory:' });
+    open.push(s);
+    assert.equal(s.file, ':memory:');
+    assert.equal(await s.ensureSecret('x', () => 'y'), 'y');
+  });
+
+  describe('two real processes on one file', function () {
+    this.timeout(30_000);
+    const children: ChildProcess[] = [];
+    afterEach(() => {
+      for (const c of children.splice(0)) if (c.exitCode === null) c.kill();
+    });
+
+    function spawnWorker(): Promise<ChildProcess> {
+      const child = fork(path.join(__dirname, 'claim-worker.ts'), [file], { execArgv: ['--require', 'tsx/cjs'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.push(child);
+      return new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+        child.once('message', (m) => (m === 'ready' ? resolve(child) : reject(new Error(`unexpected ${String(m)}`))));
+      });
+    }
+
+    it('each claim, lease and report goes to exactly one process, and the loser names the winner', async () => {
+      const s = openStore();
+      const keys = Array.from({ length: 100 }, (_, i) => `dismiss|subscriptions/x|alert-${i}`);
+      const operations = Array.from({ length: 100 }, (_, i) => `op-${i}`);
+      for (const id of operations) await s.addPendingOperation(pendingOp(id));
+      const [p1, p2] = await Promise.all([spawnWorker(), spawnWorker()]);
+      type Result = { claims: Record<string, string>; leased: string[]; reported: string[] };
+      const result = (c: ChildProcess) =>
+        new Promise<Result>((resolve, reject) => {
+          c.removeAllListeners('exit');
+          c.once('exit', (code) => code !== 0 && reject(new Error(`worker failed with ${code}`)));
+          c.once('message', (m) => resolve(m as Result));
+        });
+      const done = Promise.all([result(p1!), result(p2!)]);
+      const go = { keys, operations, at: '2025-03-01T12:00:00.000Z' };
+      p1!.send({ ...go, name: 'proc-1', reverse: false });
+      p2!.send({ ...go, name: 'proc-2', reverse: true });
+      const [r1, r2] = await done;
+
+      for (const k of keys) {
+        // Both processes name the same winner for every key.
+        assert.equal(r1.claims[k], r2.claims[k], k);
+        assert.ok(['proc-1', 'proc-2'].includes(r1.claims[k]!));
+      }
+      for (const list of ['leased', 'reported'] as const) {
+        const all = [...r1[list], ...r2[list]].sort();
+        assert.deepEqual(all, [...operations].sort(), `${list}: every operation exactly once`);
+      }
+      assert.deepEqual(await s.listUnreportedOperations(), []);
+    });
+  });
+});

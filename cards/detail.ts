@@ -304,25 +304,29 @@ export function buildDetailView(input: DetailInput, ctx: CardContext, options: D
   const wanted = Math.max(1, Math.floor(input.incidentPage ?? 1));
   const total = p.incidents.length;
 
-  const pick = (page: number, start: number): { count: number; textLimit: number } => {
+  const pick = (page: number, start: number, guess?: number): { count: number; textLimit: number } => {
     const remaining = total - start;
     for (const textLimit of TEXT_STEPS) {
       if (remaining === 0) {
         if (fits(layout(p, ctx, page, start, 0, textLimit))) return { count: 0, textLimit };
         continue;
       }
-      const count = largestFitting(1, remaining, (n) => fits(layout(p, ctx, page, start, n, textLimit)));
+      const count = largestFitting(1, remaining, (n) => fits(layout(p, ctx, page, start, n, textLimit)), guess);
       if (count >= 1) return { count, textLimit };
     }
     // Nothing fits even with the shortest texts (only possible with absurd data): still make progress.
     return { count: Math.min(1, remaining), textLimit: TEXT_STEPS[TEXT_STEPS.length - 1] ?? 200 };
   };
 
+  // Pages are cut where the rendered card would go over budget, so page n starts where page n-1
+  // ended; the previous page's size is a good first guess for the next.
   let start = 0;
+  let guess: number | undefined;
   for (let page = 1; ; page++) {
-    const { count, textLimit } = pick(page, start);
+    const { count, textLimit } = pick(page, start, guess);
     if (page === wanted || start + count >= total) return layout(p, ctx, page, start, count, textLimit);
     start += count;
+    guess = count;
   }
 }
 

@@ -31,16 +31,29 @@ export function fitsCard(card: unknown, max: number = MAX_CARD_CHARS): boolean {
 
 /**
  * The largest n in [lo, hi] for which `fits(n)` holds, assuming fits is monotone (true up to some n,
- * false after). Returns lo - 1 when even lo does not fit. It gallops up from lo before bisecting, so
- * no card it renders to measure is much more than twice the budget, even when hi is in the hundreds.
+ * false after). Returns lo - 1 when even lo does not fit. It gallops up from lo (or from `guess`,
+ * e.g. the size of the previous page) before bisecting, so no card it renders to measure is much
+ * more than twice the budget, even when hi is in the hundreds, and a good guess costs two renders.
  */
-export function largestFitting(lo: number, hi: number, fits: (n: number) => boolean): number {
-  if (hi < lo || !fits(lo)) return lo - 1;
-  let good = lo;
-  let step = 1;
+export function largestFitting(lo: number, hi: number, fits: (n: number) => boolean, guess?: number): number {
+  if (hi < lo) return lo - 1;
+  let good: number;
   let bad = hi + 1;
-  while (good < hi) {
-    const probe = Math.min(hi, good + step);
+  if (guess !== undefined && guess > lo && guess <= hi) {
+    if (fits(guess)) {
+      good = guess;
+    } else {
+      bad = guess;
+      if (!fits(lo)) return lo - 1;
+      good = lo;
+    }
+  } else {
+    if (!fits(lo)) return lo - 1;
+    good = lo;
+  }
+  let step = 1;
+  while (good < bad - 1) {
+    const probe = Math.min(bad - 1, good + step);
     if (!fits(probe)) {
       bad = probe;
       break;
@@ -65,11 +78,13 @@ export function largestFitting(lo: number, hi: number, fits: (n: number) => bool
 export function pageStarts(total: number, fits: (start: number, count: number, page: number) => boolean): number[] {
   const starts: number[] = [];
   let start = 0;
+  let previous: number | undefined;
   do {
     starts.push(start);
     const page = starts.length;
     const remaining = total - start;
-    const count = Math.max(1, largestFitting(1, remaining, (n) => fits(start, n, page)));
+    const count = Math.max(1, largestFitting(1, remaining, (n) => fits(start, n, page), previous));
+    previous = count;
     start += count;
   } while (start < total);
   return starts;

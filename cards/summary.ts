@@ -79,6 +79,10 @@ export interface SummaryVm extends FooterVm {
   notes: Array<{ text: string }>;
   scopes: SummaryScopeVm[];
   page: number;
+  /**
+   * What is on later pages: scopes when the card covers several scopes, that scope's alerts when it
+   * covers one (then the text says "and N more alerts").
+   */
   hasMoreScopes: boolean;
   moreScopesCount: number;
   moreScopesText: string;
@@ -248,6 +252,7 @@ function frame(input: SummaryInput, prepared: PreparedScope[], ctx: CardContext)
   const totalsVm: SummaryVm['totals'] = SEVERITIES.map((s) => ({ label: s, count: String(totals[s]), color: severityColor(s) }));
   if (totals.Other > 0) totalsVm.push({ label: 'Other', count: String(totals.Other), color: 'default' });
   const notes: SummaryVm['notes'] = [];
+  if (prepared.length === 0) notes.push({ text: 'No scopes are configured yet; an admin adds them in the bot configuration.' });
   if (severity) notes.push({ text: `Showing ${severity} alerts only; the totals count every severity.` });
   if (failed.length > 0) {
     notes.push({ text: `The totals leave out ${plural(failed.length, 'scope')} that could not be read.` });
@@ -315,11 +320,13 @@ export function buildSummaryView(input: SummaryInput, ctx: CardContext, options:
       );
     };
     let start = 0;
+    let guess: number | undefined;
     for (let page = 1; ; page++) {
       const remaining = total - start;
-      const count = remaining === 0 ? 0 : Math.max(1, largestFitting(1, remaining, (n) => fits(layout(page, start, n))));
+      const count = remaining === 0 ? 0 : Math.max(1, largestFitting(1, remaining, (n) => fits(layout(page, start, n)), guess));
       if (page === wantedPage || start + count >= total) return layout(page, start, count);
       start += count;
+      guess = count;
     }
   }
 

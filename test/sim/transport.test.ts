@@ -37,6 +37,7 @@ describe('simulator: transport', () => {
       ['encoded slash in an id', { path: authz(PROD, 'roleManagementAlerts/DuplicateRoleCreated%2F..%2F..'), apiVersion: API }, 400, 'InvalidRequestUri'],
       ['backslash', { path: authz(PROD, 'roleManagementAlerts/..\\x'), apiVersion: API }, 400, 'InvalidRequestUri'],
       ['doubled slash', { path: `/${PROD}//providers/Microsoft.Authorization/roleManagementAlerts`, apiVersion: API }, 400, 'InvalidRequestUri'],
+      ['alert id with a space', { path: authz(PROD, 'roleManagementAlerts/Too%20Many'), apiVersion: API }, 400, 'InvalidResourceName'],
       ['bad percent-encoding', { path: authz(PROD, 'roleManagementAlerts/%E0%A4%A'), apiVersion: API }, 400, 'InvalidRequestUri'],
     ];
     for (const [name, req, status, code] of cases) {

@@ -1,0 +1,145 @@
+// Rate-limited, retrying delivery of one activity to one conversation. Every attempt goes through
+// the limiter (a retry re-enters it, so it is counted like any send); transient answers are
+// retried after Retry-After or an exponential backoff with full jitter; a conversation the bot was
+// removed from is reported at once as gone, without holding anyone else up. `deliver` never
+// rejects: the caller gets a DeliveryResult to record.
+import type { Activity } from 'botbuilder';
+import type { StoredConversationReference } from '../store/types';
+import { LimiterStoppedError, createLimiter, createSleeper, type ConversationLimiter, type DeliveryLimits } from './limiter';
+import { SendError, toSendError } from './sendError';
+
+export type DeliveryResult =
+  | { ok: true; activityId?: string; attempts: number }
+  | {
+      ok: false;
+      /** 403/404: the bot is no longer in the conversation; its subscriptions should be disabled. */
+      gone: boolean;
+      status?: number;
+      /** Service error code, e.g. BotNotInConversationRoster. */
+      code?: string;
+      attempts: number;
+      /** One sentence for the log/audit. */
+      error: string;
+    };
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 5. */
+  maxAttempts?: number;
+  /** First backoff ceiling in ms (full jitter: a random delay up to base * 2^(attempt-1)). Default 1000. */
+  baseMs?: number;
+  /** Largest backoff ceiling in ms. Default 30000. */
+  maxMs?: number;
+  /** Longest Retry-After honoured; a longer one is cut to this. Default 60000. */
+  maxRetryAfterMs?: number;
+}
+
+/** The structural subset of pino's Logger that delivery uses. */
+export interface DeliveryLogger {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface DeliveryOptions {
+  send: (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<{ id?: string }>;
+  limits?: Partial<DeliveryLimits>;
+  retry?: RetryOptions;
+  /** Monotonic ms for the limiter; default performance.now(). */
+  now?: () => number;
+  /** Waits between attempts; default a timer that stop() cancels. */
+  sleep?: (ms: number) => Promise<void>;
+  /** [0, 1) for the jitter; default Math.random. */
+  random?: () => number;
+  logger?: DeliveryLogger;
+}
+
+export interface Delivery {
+  deliver(ref: StoredConversationReference, activity: Partial<Activity>): Promise<DeliveryResult>;
+  /** Waiting deliveries end with { ok: false, error: 'stopped…' }; resolves when running sends finish. */
+  stop(): Promise<void>;
+  readonly limiter: ConversationLimiter;
+}
+
+/** What Teams asks bots to retry (its rate-limit guidance) plus 503 and network failures. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 503, 504]);
+/** The bot was removed from the conversation, or the conversation no longer exists. */
+export const GONE_STATUSES: ReadonlySet<number> = new Set([403, 404]);
+
+function describe(e: SendError): string {
+  if (e.status !== undefined) return `${e.status}${e.code ? ` ${e.code}` : ''}`;
+  return e.code ? `a network failure (${e.code})` : 'a failure without an answer';
+}
+
+export function createDelivery(options: DeliveryOptions): Delivery {
+  const maxAttempts = Math.max(1, Math.floor(options.retry?.maxAttempts ?? 5));
+  const baseMs = options.retry?.baseMs ?? 1_000;
+  const maxMs = options.retry?.maxMs ?? 30_000;
+  const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 60_000;
+  const random = options.random ?? Math.random;
+  const limiter = createLimiter({ ...(options.limits ? { limits: options.limits } : {}), ...(options.now ? { now: options.now } : {}) });
+  const sleeper = createSleeper();
+  const sleep = options.sleep ?? ((ms: number) => sleeper.sleep(ms));
+  const log = options.logger;
+  let stopped = false;
+
+  const backoff = (attempt: number) => Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
+
+  async function deliver(ref: StoredConversationReference, activity: Partial<Activity>): Promise<DeliveryResult> {
+    const conversationId = ref.conversation.id;
+    const target = { conversationId, ...(ref.conversation.tenantId ? { tenantId: ref.conversation.tenantId } : {}) };
+    for (let attempt = 1; ; attempt++) {
+      if (stopped) return { ok: false, gone: false, attempts: attempt - 1, error: new LimiterStoppedError().message };
+      let failure: SendError;
+      try {
+        const response = await limiter.schedule(target, () => options.send(ref, activity));
+        return { ok: true, attempts: attempt, ...(response.id ? { activityId: response.id } : {}) };
+      } catch (err) {
+        if (err instanceof LimiterStoppedError) return { ok: false, gone: false, attempts: attempt - 1, error: err.message };
+        failure = toSendError(err, Date.now());
+      }
+      const base = { ...(failure.status !== undefined ? { status: failure.status } : {}), ...(failure.code ? { code: failure.code } : {}) };
+      if (failure.status !== undefined && GONE_STATUSES.has(failure.status)) {
+        log?.warn({ conversationId, status: failure.status, code: failure.code }, 'The bot is no longer in the conversation');
+        return {
+          ok: false,
+          gone: true,
+          ...base,
+          attempts: attempt,
+          error: `Teams answered ${describe(failure)}: the bot is no longer in this conversation, so nothing can be sent to it.`,
+        };
+      }
+      const retryable = failure.status !== undefined ? RETRYABLE_STATUSES.has(failure.status) : failure.network;
+      if (!retryable) {
+        return { ok: false, gone: false, ...base, attempts: attempt, error: `The message was refused with ${describe(failure)}: ${failure.message}` };
+      }
+      if (attempt >= maxAttempts) {
+        return {
+          ok: false,
+          gone: false,
+          ...base,
+          attempts: attempt,
+          error: `The message was not delivered after ${attempt} attempts; the last answer was ${describe(failure)}.`,
+        };
+      }
+      const delay = failure.retryAfterMs !== undefined ? Math.min(failure.retryAfterMs, maxRetryAfterMs) : backoff(attempt);
+      // Teams' 429 is about this conversation or this tenant: hold the conversation's later
+      // messages too, so they do not walk into the same wall.
+      if (failure.status === 429) limiter.pause(conversationId, limiter.now() + delay);
+      log?.debug({ conversationId, status: failure.status, code: failure.code, attempt, delayMs: delay }, 'Retrying a send');
+      try {
+        await sleep(delay);
+      } catch {
+        return { ok: false, gone: false, ...base, attempts: attempt, error: new LimiterStoppedError().message };
+      }
+    }
+  }
+
+  return {
+    deliver,
+    limiter,
+    async stop() {
+      stopped = true;
+      sleeper.cancelAll(new LimiterStoppedError());
+      await limiter.stop();
+    },
+  };
+}

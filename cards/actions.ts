@@ -5,14 +5,19 @@
 
 export type Severity = 'High' | 'Medium' | 'Low';
 
-/** `scope` is the normalised scope id (no leading slash), e.g. `subscriptions/<guid>`. */
+/** `scope` is the normalised scope id (no leading slash), e.g. `subscriptions/<guid>`. One member per
+ * verb, so that Extract<ActionPayload, { verb: V }> names exactly one shape. */
 export type ActionPayload =
   | { verb: 'details'; scope: string; alertId: string }
   | { verb: 'alerts'; scope?: string | 'all'; severity?: Severity; page?: number }
-  | { verb: 'dismiss' | 'dismissConfirm'; scope: string; alertId: string }
-  | { verb: 'remediate' | 'remediateConfirm'; scope: string; alertId: string; incidentId: string }
-  | { verb: 'refresh' | 'refreshConfirm'; scope: string; alertId?: string }
-  | { verb: 'configure' | 'configureSubmit'; scope: string; alertId: string }
+  | { verb: 'dismissConfirm'; scope: string; alertId: string }
+  | { verb: 'dismiss'; scope: string; alertId: string }
+  | { verb: 'remediateConfirm'; scope: string; alertId: string; incidentId: string }
+  | { verb: 'remediate'; scope: string; alertId: string; incidentId: string }
+  | { verb: 'refreshConfirm'; scope: string; alertId?: string }
+  | { verb: 'refresh'; scope: string; alertId?: string }
+  | { verb: 'configure'; scope: string; alertId: string }
+  | { verb: 'configureSubmit'; scope: string; alertId: string }
   | { verb: 'cancel'; scope: string; alertId?: string }
   | { verb: 'unsubscribe'; subscriptionId: string }
   | { verb: 'incidents'; scope: string; alertId: string; page: number }

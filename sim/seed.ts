@@ -47,12 +47,12 @@ export const EXAMPLE_SCOPE = SCOPES.production;
 // ---- principals ----
 
 /**
- * The Microsoft 365 Agents Playground's default user (Alex Wilber) sends this aadObjectId; it is
- * not a well-formed GUID (13 digits in the last group) and is seeded exactly as sent.
+ * Alex Wilber, the local run's Playground user (sim/playground.yml gives the Playground these ids:
+ * its built-in ones are not GUIDs, which Entra object ids always are).
  */
-export const PLAYGROUND_USER_OBJECT_ID = '00000000-0000-0000-0000-0000000000020';
+export const PLAYGROUND_USER_OBJECT_ID = '5d8e2f1a-3c4b-4a6d-9e7f-0a1b2c3d4e20';
 /** Megan Bowen, another Playground user: Reader only, to try a denied action locally. */
-export const PLAYGROUND_READER_OBJECT_ID = '00000000-0000-0000-0000-0000000000021';
+export const PLAYGROUND_READER_OBJECT_ID = '5d8e2f1a-3c4b-4a6d-9e7f-0a1b2c3d4e21';
 
 export const PRINCIPAL_IDS = {
   playgroundUser: PLAYGROUND_USER_OBJECT_ID,

@@ -18,7 +18,7 @@ export interface AuditEntry {
   alertId?: string;
   incidentId?: string;
   /** allowed+succeeded, refused, failed … */
-  result: 'succeeded' | 'failed' | 'refused' | 'started';
+  result: 'succeeded' | 'failed' | 'refused' | 'started' | 'awaitingConfirmation';
   /** One sentence: why refused / what failed / what changed. */
   detail?: string;
   armRequestId?: string;
@@ -43,6 +43,8 @@ export interface PendingOperation {
   /** The thread root to reply into (channels). */
   replyToId?: string;
   createdAt: string;
+  /** The action claim that keeps a second refresh of the same target from starting; released when reported. */
+  claimKey?: string;
   /** Poll lease: set when a process starts polling; lets a restarted process take over. */
   leaseOwner?: string;
   leaseUntil?: string;

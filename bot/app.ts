@@ -1,0 +1,135 @@
+// The composition root: the one place that builds real things (ARM clients, store, signer,
+// authorizer, Bot Framework adapter, HTTP server) from the validated configuration and wires them
+// together. Tests call createApp with a test configuration and optional overrides instead of
+// patching modules.
+import type { AddressInfo } from 'node:net';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import type restify from 'restify';
+import type { PimAlertsApi, RbacApi } from './azure/api';
+import { createArmClients } from './azure';
+import type { Config } from './config';
+import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
+import { createBotCore } from './core/router';
+import { createHttpServer } from './edge/server';
+import { PimTeamsBot, toActivity, type BotCore } from './edge/teamsBot';
+import { buildErrorCard } from '../cards';
+import { createLogger, type Logger } from './log';
+import { createActionSigner, loadOrCreateSecret } from './security/signing';
+import { createAuthorizer } from './security/authorizer';
+import { openSqliteStore } from './store/sqlite';
+import type { BotStore } from './store/types';
+import { createHandlers } from './handlers';
+import { createProactive, type Proactive } from './edge/proactive';
+import { createOperationTracker, type OperationTracker } from './background/operations';
+
+export interface AppOverrides {
+  logger?: Logger;
+  api?: PimAlertsApi;
+  rbac?: RbacApi;
+  store?: BotStore;
+  clock?: Clock;
+  /** Extra options for the ARM clients (e.g. a fast poll interval in tests). */
+  armOptions?: Parameters<typeof createArmClients>[1];
+}
+
+export interface App {
+  config: Config;
+  deps: CoreDeps;
+  core: BotCore;
+  adapter: CloudAdapter;
+  server: restify.Server;
+  proactive: Proactive;
+  operations: OperationTracker;
+  listen(): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const clock: Clock = overrides.clock ?? { now: () => Date.now() };
+
+  const arm =
+    overrides.api && overrides.rbac
+      ? undefined
+      : createArmClients(
+          { endpoint: config.arm.endpoint, credentialMode: config.arm.credential, clientId: config.arm.clientId },
+          { pollDeadlineMs: config.pollDeadlineMs, ...overrides.armOptions },
+        );
+  const api = overrides.api ?? arm!.alerts;
+  const rbac = overrides.rbac ?? arm!.rbac;
+
+  const store = overrides.store ?? openSqliteStore({ dataDir: config.dataDir });
+  const secret = await loadOrCreateSecret(store, config.actionSecret);
+  const signer = createActionSigner({ secret, ttlMs: config.actionTtlMs, clock });
+  const authorizer = createAuthorizer({
+    mode: config.authz.mode,
+    rbac,
+    operators: config.authz.operators,
+    decisionTtlMs: config.authz.cacheTtlMs,
+    clock,
+  });
+
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.bot.appId ?? '',
+    MicrosoftAppPassword: config.bot.password ?? '',
+    MicrosoftAppType: config.bot.appType,
+    MicrosoftAppTenantId: config.bot.tenantId ?? '',
+  });
+  const adapter = new CloudAdapter(auth);
+
+  const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger };
+  const proactive = createProactive(adapter, config.bot.appId ?? '', logger);
+  const operations = createOperationTracker({ deps, proactive, logger });
+  deps.background = { trackOperation: (id) => operations.track(id), updateCard: (ref, id, card) => proactive.updateCard(ref, id, card) };
+
+  const core = createBotCore(deps, createHandlers());
+  const bot = new PimTeamsBot(core, logger);
+
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    logger.error({ err: { message: error.message, stack: error.stack }, activityId: context.activity?.id }, 'turn failed');
+    try {
+      if (context.activity?.type === 'message') {
+        await context.sendActivity(
+          toActivity({ card: buildErrorCard({ message: 'Something went wrong on my side.', whatToDo: 'Try again in a minute.', requestId: context.activity.id }, cardContextOf(deps)) }),
+        );
+      }
+    } catch {
+      // The channel itself failed; the log line above is all we can do.
+    }
+  };
+
+  const server = createHttpServer({
+    adapter,
+    logic: (context) => bot.run(context),
+    logger,
+    health: () => ({ mode: config.mode, scopes: config.scopes.length }),
+  });
+
+  let closed = false;
+  return {
+    config,
+    deps,
+    core,
+    adapter,
+    server,
+    proactive,
+    operations,
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      const port = (server.address() as AddressInfo).port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+      await operations.resumeAll();
+      return { url: `http://${host}:${port}`, port };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await operations.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,238 @@
+// Typed, validated configuration from the environment. A bad or missing setting stops start-up
+// with one line naming the variable (ConfigError), never a stack trace halfway through a request.
+import path from 'node:path';
+import { readArmConfig, type ArmConfig } from './azure/credentials';
+
+export class ConfigError extends Error {
+  readonly code = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type AppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+export type CredentialMode = 'managedIdentity' | 'default' | 'none';
+export type AuthzMode = 'rbac' | 'allowlist' | 'everyone';
+
+export interface ConfiguredScope {
+  /** Normalised ARM scope, no leading slash. */
+  scope: string;
+  displayName?: string;
+}
+
+export interface Config {
+  /** 'local' = no Azure configuration: the simulator is the ARM endpoint (set up by main.ts). */
+  mode: 'azure' | 'local';
+  port: number;
+  host: string;
+  bot: {
+    appId?: string;
+    appType: AppType;
+    tenantId?: string;
+    password?: string;
+    allowUnauthenticated: boolean;
+  };
+  arm: {
+    endpoint: string;
+    credential: CredentialMode;
+    clientId?: string;
+  };
+  scopes: ConfiguredScope[];
+  readConcurrency: number;
+  authz: {
+    mode: AuthzMode;
+    operators: string[];
+    allowedTenants: string[] | 'any';
+    cacheTtlMs: number;
+  };
+  actionSecret?: string;
+  actionTtlMs: number;
+  dataDir: string;
+  timeZone: string;
+  logLevel: string;
+  pollDeadlineMs: number;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackAddress(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = str(env, name);
+  if (v === undefined) return dflt;
+  if (/^(true|1|yes)$/i.test(v)) return true;
+  if (/^(false|0|no)$/i.test(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${v}".`);
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const v = str(env, name);
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) throw new ConfigError(name, `expected a whole number, got "${v}".`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${n}.`);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], dflt: T): T {
+  const v = str(env, name);
+  if (v === undefined) return dflt;
+  const hit = values.find((x) => x.toLowerCase() === v.toLowerCase());
+  if (!hit) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${v}".`);
+  return hit;
+}
+
+function guidList(env: Env, name: string): string[] {
+  const v = str(env, name);
+  if (!v) return [];
+  return v.split(',').map((s) => s.trim()).filter(Boolean).map((id) => {
+    if (!GUID.test(id)) throw new ConfigError(name, `"${id}" is not an Entra object or tenant id (a GUID).`);
+    return id.toLowerCase();
+  });
+}
+
+/**
+ * PIM_SCOPES is a comma-separated list of ARM scopes, each optionally named:
+ * `Contoso Production=subscriptions/<guid>, subscriptions/<guid>/resourceGroups/rg-payments`.
+ */
+export function parseScopes(
+  raw: string,
+  normalizeScope: (s: string) => string,
+  variable = 'PIM_SCOPES',
+): ConfiguredScope[] {
+  const out: ConfiguredScope[] = [];
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const displayName = eq > 0 ? part.slice(0, eq).trim() : undefined;
+    const scopeText = eq > 0 ? part.slice(eq + 1).trim() : part;
+    let scope: string;
+    try {
+      scope = normalizeScope(scopeText);
+    } catch (err) {
+      throw new ConfigError(variable, `"${scopeText}" is not a scope ARM accepts (${(err as Error).message})`);
+    }
+    if (out.some((s) => s.scope.toLowerCase() === scope.toLowerCase())) {
+      throw new ConfigError(variable, `"${scope}" is listed twice.`);
+    }
+    out.push(displayName ? { scope, displayName } : { scope });
+  }
+  if (out.length === 0) throw new ConfigError(variable, 'no scopes given; list at least one, e.g. subscriptions/<subscription id>.');
+  if (out.length > 200) throw new ConfigError(variable, `${out.length} scopes is more than the 200 this bot reads per request.`);
+  return out;
+}
+
+export interface LoadOptions {
+  normalizeScope: (s: string) => string;
+  cwd?: string;
+  /** Scopes to use in the local run (the simulator's). */
+  localScopes?: ConfiguredScope[];
+  /** ARM endpoint of the local run (the simulator's URL). */
+  localEndpoint?: string;
+}
+
+/** True when the environment names no Azure scopes: `npm start` then runs everything locally. */
+export function isLocalRun(env: Env): boolean {
+  return str(env, 'PIM_SCOPES') === undefined;
+}
+
+export function loadConfig(env: Env, opts: LoadOptions): Config {
+  const mode: Config['mode'] = isLocalRun(env) ? 'local' : 'azure';
+  const appId = str(env, 'MicrosoftAppId');
+  if (appId && !GUID.test(appId)) throw new ConfigError('MicrosoftAppId', `"${appId}" is not a Microsoft app id (a GUID).`);
+  const appType = oneOf(env, 'MicrosoftAppType', ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'] as const, 'MultiTenant');
+  const tenantId = str(env, 'MicrosoftAppTenantId');
+  if (tenantId && !GUID.test(tenantId)) throw new ConfigError('MicrosoftAppTenantId', `"${tenantId}" is not a tenant id (a GUID).`);
+  const password = str(env, 'MicrosoftAppPassword');
+  if (appId) {
+    if (appType !== 'MultiTenant' && !tenantId) throw new ConfigError('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType}.`);
+    if (appType !== 'UserAssignedMSI' && !password) throw new ConfigError('MicrosoftAppPassword', `is required when MicrosoftAppType is ${appType}.`);
+  }
+  const allowUnauthenticated = bool(env, 'ALLOW_UNAUTHENTICATED', false);
+  const host = str(env, 'HOST') ?? (appId ? '0.0.0.0' : '127.0.0.1');
+  if (!appId && !isLoopbackAddress(host) && !allowUnauthenticated) {
+    throw new ConfigError(
+      'HOST',
+      `without MicrosoftAppId the bot does not authenticate callers, so it only listens on loopback; set MicrosoftAppId, or ALLOW_UNAUTHENTICATED=true to listen on ${host} anyway.`,
+    );
+  }
+  const port = int(env, 'PORT', 3978, 0, 65535);
+
+  // The ARM client owns the rules for its endpoint and credential; a violation names the variable.
+  let arm: ArmConfig;
+  try {
+    arm = readArmConfig(
+      mode === 'local'
+        ? { ...env, ARM_ENDPOINT: str(env, 'ARM_ENDPOINT') ?? opts.localEndpoint, PIM_CREDENTIAL: str(env, 'PIM_CREDENTIAL') ?? 'none' }
+        : env,
+    );
+  } catch (err) {
+    const message = (err as Error).message;
+    const variable = /PIM_CREDENTIAL|AZURE_CLIENT_ID|ARM_ENDPOINT/.exec(message)?.[0] ?? 'ARM_ENDPOINT';
+    throw new ConfigError(variable, message.replace(new RegExp(`^${variable}:?\\s*`), ''));
+  }
+
+  const scopes =
+    mode === 'local'
+      ? opts.localScopes ?? []
+      : parseScopes(str(env, 'PIM_SCOPES') ?? '', opts.normalizeScope);
+  if (scopes.length === 0) throw new ConfigError('PIM_SCOPES', 'no scopes to watch; list at least one ARM scope.');
+
+  const authzMode = oneOf(env, 'PIM_AUTHZ', ['rbac', 'allowlist', 'everyone'] as const, 'rbac');
+  if (authzMode === 'everyone' && mode !== 'local') {
+    throw new ConfigError('PIM_AUTHZ', 'everyone is only allowed in the local run; use rbac or allowlist with Azure.');
+  }
+  const operators = guidList(env, 'PIM_OPERATORS');
+  if (authzMode === 'allowlist' && operators.length === 0) {
+    throw new ConfigError('PIM_OPERATORS', 'is required when PIM_AUTHZ=allowlist: list the Entra object ids allowed to act.');
+  }
+  let allowedTenants: string[] | 'any' = guidList(env, 'PIM_ALLOWED_TENANTS');
+  if (allowedTenants.length === 0) {
+    if (tenantId) allowedTenants = [tenantId.toLowerCase()];
+    else if (mode === 'local') allowedTenants = 'any';
+    else throw new ConfigError('PIM_ALLOWED_TENANTS', 'is required (or MicrosoftAppTenantId): list the tenant ids whose people may use the bot.');
+  }
+
+  const actionSecret = str(env, 'PIM_ACTION_SECRET');
+  if (actionSecret && actionSecret.length < 32) throw new ConfigError('PIM_ACTION_SECRET', 'must be at least 32 characters; generate one with `openssl rand -base64 48`.');
+
+  const timeZone = str(env, 'PIM_TIME_ZONE') ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone });
+  } catch {
+    throw new ConfigError('PIM_TIME_ZONE', `"${timeZone}" is not an IANA time zone such as Europe/Berlin.`);
+  }
+  const logLevel = oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info');
+
+  return {
+    mode,
+    port,
+    host,
+    bot: { appId, appType, tenantId, password, allowUnauthenticated },
+    arm: { endpoint: arm.endpoint, credential: arm.credentialMode, clientId: arm.clientId },
+    scopes,
+    readConcurrency: int(env, 'PIM_READ_CONCURRENCY', 8, 1, 64),
+    authz: { mode: authzMode, operators, allowedTenants, cacheTtlMs: int(env, 'PIM_AUTHZ_CACHE_SECONDS', 300, 0, 3600) * 1000 },
+    actionSecret,
+    actionTtlMs: int(env, 'PIM_ACTION_TTL_HOURS', 168, 1, 24 * 90) * 3600_000,
+    dataDir: path.resolve(opts.cwd ?? process.cwd(), str(env, 'DATA_DIR') ?? 'data'),
+    timeZone,
+    logLevel,
+    pollDeadlineMs: int(env, 'PIM_REFRESH_DEADLINE_MINUTES', 30, 1, 24 * 60) * 60_000,
+  };
+}

@@ -1,0 +1,50 @@
+// Everything a handler may use, built once in the composition root (bot/app.ts). Tests build the
+// same object with fakes; nothing here is a module-level singleton.
+import type { ConversationReference } from 'botbuilder';
+import type { PimAlertsApi } from '../azure/api';
+import type { CardContext } from '../../cards';
+import type { Config, ConfiguredScope } from '../config';
+import type { Logger } from '../log';
+import type { ActionSigner } from '../security/signing';
+import type { Authorizer } from '../security/authorizer';
+import type { BotStore, StoredConversationReference } from '../store/types';
+
+export interface Clock {
+  now(): number;
+}
+
+export interface CoreDeps {
+  config: Pick<Config, 'mode' | 'readConcurrency' | 'timeZone' | 'authz' | 'pollDeadlineMs'>;
+  scopes: readonly ConfiguredScope[];
+  api: PimAlertsApi;
+  signer: ActionSigner;
+  authorizer: Authorizer;
+  store: BotStore;
+  clock: Clock;
+  logger: Logger;
+  /** Background work that outlives the request (refresh polling, digests); set by the composition root. */
+  background?: BackgroundWork;
+}
+
+/** Work that continues after the invoke has been answered. */
+export interface BackgroundWork {
+  /** Starts polling a stored pending operation (already persisted by the caller). */
+  trackOperation(id: string): void;
+  /** Replaces a card the bot sent earlier, for everyone in the conversation. */
+  updateCard(reference: Partial<ConversationReference> | StoredConversationReference, activityId: string, card: Record<string, unknown>): Promise<void>;
+}
+
+/** The CardContext every card of this turn is built with: signed buttons, the bot's time zone. */
+export function cardContextOf(deps: Pick<CoreDeps, 'signer' | 'clock' | 'config'>): CardContext {
+  return {
+    actionData: (payload) => deps.signer.sign(payload),
+    now: new Date(deps.clock.now()),
+    timeZone: deps.config.timeZone,
+    localRunNote:
+      deps.config.mode === 'local'
+        ? deps.config.authz.mode === 'everyone'
+          ? 'Local run against the simulator: everyone may act.'
+          : 'Local run against the simulator: rights come from its seeded role assignments.'
+        : undefined,
+  };
+}

@@ -1,0 +1,86 @@
+// A verified signature proves the bot wrote a button's data; it does not make the data safe to put
+// in a URL. This turns the signed payload back into a typed ActionPayload, checking every field as
+// if it came from a stranger: the verb must match the invoke, the scope must be configured, and
+// every id must pass the ARM client's validation.
+import type { ActionPayload, ActionVerb } from '../../cards';
+import { ACTION_VERBS } from '../../cards';
+import { normalizeScope, validateId } from '../azure/validate';
+import { BotError } from './errors';
+
+const SEVERITIES = new Set(['High', 'Medium', 'Low']);
+
+function str(p: Record<string, unknown>, key: string): string {
+  const v = p[key];
+  if (typeof v !== 'string' || v === '') throw new BotError('BadActionData', `This button's ${key} is missing.`, 'Open a fresh card with `alerts`.');
+  return v;
+}
+
+function optStr(p: Record<string, unknown>, key: string): string | undefined {
+  return p[key] === undefined ? undefined : str(p, key);
+}
+
+function page(p: Record<string, unknown>): number {
+  const v = p.page;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) throw new BotError('BadActionData', "This button's page number is not valid.", 'Open a fresh card with `alerts`.');
+  return v;
+}
+
+function scopeOf(p: Record<string, unknown>, isConfigured: (scope: string) => boolean): string {
+  const scope = normalizeScope(str(p, 'scope'));
+  if (!isConfigured(scope)) throw new BotError('ScopeNotConfigured', `The scope ${scope} is not one I watch any more.`, 'Type `scopes` to see the scopes I watch.');
+  return scope;
+}
+
+export function parseActionPayload(
+  verb: string,
+  payload: Record<string, unknown>,
+  isConfigured: (scope: string) => boolean,
+): ActionPayload {
+  if (!(ACTION_VERBS as readonly string[]).includes(verb) || payload.verb !== verb) {
+    throw new BotError('BadActionData', "This button's action does not match its data.", 'Open a fresh card with `alerts`.');
+  }
+  const v = verb as ActionVerb;
+  const alertId = () => validateId('alert', str(payload, 'alertId'));
+  switch (v) {
+    case 'details':
+    case 'dismiss':
+    case 'dismissConfirm':
+    case 'configure':
+    case 'configureSubmit':
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId() };
+    case 'remediate':
+    case 'remediateConfirm':
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId(), incidentId: validateId('incident', str(payload, 'incidentId')) };
+    case 'refresh':
+    case 'refreshConfirm': {
+      const a = optStr(payload, 'alertId');
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: a === undefined ? undefined : validateId('alert', a) };
+    }
+    case 'cancel': {
+      const a = optStr(payload, 'alertId');
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: a === undefined ? undefined : validateId('alert', a) };
+    }
+    case 'incidents':
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId(), page: page(payload) };
+    case 'alerts': {
+      const s = optStr(payload, 'scope');
+      const severity = optStr(payload, 'severity');
+      if (severity !== undefined && !SEVERITIES.has(severity)) throw new BotError('BadActionData', "This button's severity is not valid.", 'Open a fresh card with `alerts`.');
+      return {
+        verb: v,
+        scope: s === undefined || s === 'all' ? s : scopeOf(payload, isConfigured),
+        severity: severity as 'High' | 'Medium' | 'Low' | undefined,
+        page: payload.page === undefined ? undefined : page(payload),
+      };
+    }
+    case 'scopes':
+      return { verb: v, page: page(payload) };
+    case 'unsubscribe': {
+      const id = str(payload, 'subscriptionId');
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw new BotError('BadActionData', "This button's subscription id is not valid.", 'Type `subscriptions` for a fresh list.');
+      return { verb: v, subscriptionId: id };
+    }
+    case 'help':
+      return { verb: v };
+  }
+}

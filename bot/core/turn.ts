@@ -1,0 +1,59 @@
+// What a handler sees of a Teams turn, free of Bot Framework types: the edge (bot/edge/) converts
+// botbuilder's TurnContext into these, so moving to a successor SDK touches that one folder.
+
+export interface Person {
+  /** Channel user id (29:… in Teams). */
+  id: string;
+  name?: string;
+  /** Entra object id: the identity that authorization decisions are made for. */
+  aadObjectId?: string;
+}
+
+export type ConversationType = 'personal' | 'channel' | 'groupChat';
+
+export interface ConversationInfo {
+  id: string;
+  type: ConversationType;
+  tenantId?: string;
+  teamId?: string;
+  channelId?: string;
+}
+
+interface TurnBase {
+  from: Person;
+  conversation: ConversationInfo;
+  /** The bot's own channel account id (28:…). */
+  botId: string;
+  /** Id of this activity. */
+  activityId?: string;
+  /** Bot Framework activity id for correlation in logs. */
+  requestId?: string;
+}
+
+export interface MentionEntity {
+  type: string;
+  mentioned?: { id: string; name?: string };
+  text?: string;
+}
+
+export interface IncomingMessage extends TurnBase {
+  kind: 'message';
+  text: string;
+  entities: MentionEntity[];
+}
+
+export interface IncomingAction extends TurnBase {
+  kind: 'action';
+  verb: string;
+  /** `action.data` as Teams sent it (signed payload merged with any card inputs): untrusted. */
+  data: unknown;
+  /** Id of the message that carries the card (the invoke's replyToId). */
+  cardActivityId?: string;
+}
+
+export type Reply = { card: Record<string, unknown> } | { text: string };
+
+/** Result of an Action.Execute: the card that replaces the clicked one (for everyone). */
+export interface ActionReply {
+  card: Record<string, unknown>;
+}

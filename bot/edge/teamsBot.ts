@@ -1,0 +1,128 @@
+// The Bot Framework activity handler: converts botbuilder's TurnContext into the plain turn types
+// of bot/core/turn.ts, hands them to the bot core, and sends back what the core answers. Nothing
+// here decides anything; the core is testable without botbuilder.
+import {
+  ActivityHandler,
+  CardFactory,
+  MessageFactory,
+  TurnContext,
+  type InvokeResponse,
+  type ConversationReference,
+} from 'botbuilder';
+import type { ActionReply, ConversationInfo, ConversationType, IncomingAction, IncomingMessage, MentionEntity, Reply } from '../core/turn';
+import type { Logger } from '../log';
+
+export interface ConversationEvent {
+  kind: 'installed' | 'uninstalled';
+  conversation: ConversationInfo;
+  reference: Partial<ConversationReference>;
+  from: { id: string; name?: string; aadObjectId?: string };
+}
+
+export interface BotCore {
+  onMessage(message: IncomingMessage, reference: Partial<ConversationReference>): Promise<Reply[]>;
+  onAction(action: IncomingAction, reference: Partial<ConversationReference>): Promise<ActionReply>;
+  onConversationEvent?(event: ConversationEvent): Promise<Reply[]>;
+}
+
+export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+export function toActivity(reply: Reply): Partial<import('botbuilder').Activity> {
+  if ('card' in reply) return MessageFactory.attachment(CardFactory.adaptiveCard(reply.card));
+  return MessageFactory.text(reply.text);
+}
+
+function conversationOf(context: TurnContext): ConversationInfo {
+  const a = context.activity;
+  const cd = (a.channelData ?? {}) as { tenant?: { id?: string }; team?: { id?: string }; channel?: { id?: string } };
+  const raw = (a.conversation?.conversationType ?? '').toLowerCase();
+  const type: ConversationType = raw === 'channel' ? 'channel' : raw === 'groupchat' ? 'groupChat' : raw === 'personal' ? 'personal' : a.conversation?.isGroup ? 'groupChat' : 'personal';
+  return {
+    id: a.conversation?.id ?? '',
+    type,
+    tenantId: cd.tenant?.id ?? a.conversation?.tenantId,
+    teamId: cd.team?.id,
+    channelId: cd.channel?.id,
+  };
+}
+
+function base(context: TurnContext) {
+  const a = context.activity;
+  return {
+    from: { id: a.from?.id ?? '', name: a.from?.name, aadObjectId: a.from?.aadObjectId },
+    conversation: conversationOf(context),
+    botId: a.recipient?.id ?? '',
+    activityId: a.id,
+    requestId: a.id,
+  };
+}
+
+export class PimTeamsBot extends ActivityHandler {
+  constructor(
+    private readonly core: BotCore,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.onMessage(async (context, next) => {
+      const a = context.activity;
+      const message: IncomingMessage = {
+        kind: 'message',
+        ...base(context),
+        text: typeof a.text === 'string' ? a.text : '',
+        entities: Array.isArray(a.entities) ? (a.entities as MentionEntity[]) : [],
+      };
+      // A card submit that is not Action.Execute arrives as a message with a value and no text.
+      if (!message.text && a.value) message.text = '';
+      const replies = await this.core.onMessage(message, TurnContext.getConversationReference(a));
+      for (const r of replies) await context.sendActivity(toActivity(r));
+      await next();
+    });
+
+    this.onInstallationUpdateAdd(async (context, next) => {
+      await this.conversationEvent(context, 'installed');
+      await next();
+    });
+    this.onInstallationUpdateRemove(async (context, next) => {
+      await this.conversationEvent(context, 'uninstalled');
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      const botId = context.activity.recipient?.id;
+      if (context.activity.membersAdded?.some((m) => m.id === botId)) await this.conversationEvent(context, 'installed');
+      await next();
+    });
+    this.onMembersRemoved(async (context, next) => {
+      const botId = context.activity.recipient?.id;
+      if (context.activity.membersRemoved?.some((m) => m.id === botId)) await this.conversationEvent(context, 'uninstalled');
+      await next();
+    });
+  }
+
+  private async conversationEvent(context: TurnContext, kind: ConversationEvent['kind']): Promise<void> {
+    if (!this.core.onConversationEvent) return;
+    const b = base(context);
+    const replies = await this.core.onConversationEvent({
+      kind,
+      conversation: b.conversation,
+      from: b.from,
+      reference: TurnContext.getConversationReference(context.activity),
+    });
+    if (kind === 'installed') for (const r of replies) await context.sendActivity(toActivity(r));
+  }
+
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    const a = context.activity;
+    if (a.name !== 'adaptiveCard/action') return super.onInvokeActivity(context);
+    const value = (a.value ?? {}) as { action?: { type?: string; verb?: unknown; data?: unknown } };
+    const verb = typeof value.action?.verb === 'string' ? value.action.verb : '';
+    const action: IncomingAction = {
+      kind: 'action',
+      ...base(context),
+      verb,
+      data: value.action?.data,
+      cardActivityId: a.replyToId,
+    };
+    const result = await this.core.onAction(action, TurnContext.getConversationReference(a));
+    return { status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: result.card } };
+  }
+}

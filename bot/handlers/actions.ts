@@ -1,0 +1,278 @@
+// The buttons that change Azure: dismiss, remediate, refresh, configure. Each write runs under the
+// bot's managed identity, so each one is lent only to a person who could do the same in the portal
+// (the authorizer), happens once however many people click (a claim in the store), cannot be
+// replayed (the signed data's nonce), and is audited whatever the outcome.
+import { randomUUID } from 'node:crypto';
+import { buildConfigFormCard, parseConfigForm, type ActionPayload, type BannerInput } from '../../cards';
+import { isArmError } from '../azure/errors';
+import type { ConfiguredScope } from '../config';
+import { cardContextOf, type CoreDeps } from '../core/deps';
+import { BotError } from '../core/errors';
+import type { ActionReply, IncomingAction, Person } from '../core/turn';
+import type { ActionTurn } from '../core/router';
+import { threadRootOf } from '../edge/proactive';
+import type { AuditEntry, StoredConversationReference } from '../store/types';
+import { configCard, detailCard, summaryCard } from './read';
+import { configuredScope, scopeLabel } from './lookup';
+
+/** How long a claim on a write stays: long enough to absorb double clicks and racing colleagues. */
+const CLAIM_TTL_MS = 15 * 60_000;
+
+type Verb<V extends ActionPayload['verb']> = Extract<ActionPayload, { verb: V }>;
+
+function nowIso(deps: CoreDeps): string {
+  return new Date(deps.clock.now()).toISOString();
+}
+
+function who(p: Person): string {
+  return p.name?.trim() || 'someone';
+}
+
+function timeText(deps: CoreDeps, iso: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: deps.config.timeZone, hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' }).format(new Date(iso));
+}
+
+export async function audit(deps: CoreDeps, action: IncomingAction | { from: Person; conversation: { id: string; tenantId?: string } }, entry: Omit<AuditEntry, 'at' | 'actorObjectId' | 'actorName' | 'tenantId' | 'conversationId'>): Promise<void> {
+  await deps.store.appendAudit({
+    at: nowIso(deps),
+    actorObjectId: action.from.aadObjectId,
+    actorName: action.from.name,
+    tenantId: action.conversation.tenantId,
+    conversationId: action.conversation.id,
+    ...entry,
+  });
+}
+
+/** Refuses (and audits) a person who may not change this scope. */
+export async function authorize(
+  deps: CoreDeps,
+  turn: { from: Person; conversation: { id: string; tenantId?: string } },
+  scope: ConfiguredScope,
+  what: { action: string; alertId?: string; incidentId?: string },
+): Promise<void> {
+  const decision = await deps.authorizer.canAct({ objectId: turn.from.aadObjectId, name: turn.from.name, tenantId: turn.conversation.tenantId }, scope.scope);
+  if (decision.allowed) return;
+  await audit(deps, turn, { action: what.action, scope: scope.scope, alertId: what.alertId, incidentId: what.incidentId, result: 'refused', detail: decision.reason });
+  throw new BotError('NotAuthorized', decision.reason, `Ask someone with Owner or User Access Administrator on ${scopeLabel(scope)} to do it.`);
+}
+
+/** The signed data of a write button may be used once. */
+async function refuseReplay(deps: CoreDeps, turn: ActionTurn, what: { action: string; scope: string; alertId?: string; incidentId?: string }): Promise<void> {
+  if (!(await deps.store.isNonceUsed(turn.nonce))) return;
+  await audit(deps, turn.action, { ...what, result: 'refused', detail: 'Replayed a card action that had already completed.' });
+  throw new BotError('AlreadyDone', 'This button was already used and its change is done.', 'Open a fresh card with `alerts` to act again.');
+}
+
+/**
+ * Runs one ARM write at most once per key: the winner writes, everyone else is told who did it.
+ * Returns undefined to the loser (the caller shows the current state with `already…` banner).
+ */
+async function once<T>(
+  deps: CoreDeps,
+  turn: ActionTurn,
+  key: string,
+  what: { action: string; scope: string; alertId?: string; incidentId?: string },
+  write: () => Promise<T>,
+): Promise<{ done: true; value: T } | { done: false; by: string; at: string }> {
+  const at = nowIso(deps);
+  const claim = await deps.store.claimAction(key, { objectId: turn.action.from.aadObjectId, name: turn.action.from.name }, at, CLAIM_TTL_MS);
+  if (!claim.claimed) {
+    await audit(deps, turn.action, { ...what, result: 'refused', detail: `Already ${claim.result ?? 'in progress'} by ${claim.by.name ?? 'someone'}.` });
+    return { done: false, by: claim.by.name ?? 'someone', at: claim.at };
+  }
+  try {
+    const value = await write();
+    await deps.store.completeAction(key, what.action === 'dismiss' ? 'dismissed' : what.action === 'remediate' ? 'remediated' : 'done');
+    await deps.store.markNonceUsed(turn.nonce, new Date(deps.clock.now() + 8 * 24 * 3600_000).toISOString());
+    return { done: true, value };
+  } catch (err) {
+    await deps.store.releaseAction(key);
+    await audit(deps, turn.action, {
+      ...what,
+      result: 'failed',
+      detail: err instanceof Error ? err.message : String(err),
+      armRequestId: isArmError(err) ? err.requestId : undefined,
+    });
+    throw err;
+  }
+}
+
+async function updateForEveryone(deps: CoreDeps, turn: ActionTurn, card: Record<string, unknown>): Promise<void> {
+  // The invoke response replaces the card for the person who clicked; the message update makes the
+  // same change visible to everyone else in the conversation.
+  if (!turn.action.cardActivityId || !deps.background?.updateCard) return;
+  try {
+    await deps.background.updateCard(turn.reference, turn.action.cardActivityId, card);
+  } catch (err) {
+    deps.logger.warn({ err: { message: (err as Error).message } }, 'could not update the card for everyone');
+  }
+}
+
+// ---- dismiss ----
+
+export async function dismissConfirm(deps: CoreDeps, p: Verb<'dismissConfirm'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  await authorize(deps, turn.action, scope, { action: 'dismiss', alertId: p.alertId });
+  const r = await detailCard(deps, scope, p.alertId, {
+    confirm: {
+      question: `Dismiss this alert on ${scope.displayName ?? scope.scope}?`,
+      detail: 'It stops showing as active until PIM raises it again on a later scan.',
+      confirm: { verb: 'dismiss', scope: scope.scope, alertId: p.alertId },
+      confirmTitle: 'Dismiss',
+      destructive: true,
+    },
+  });
+  return { card: (r as { card: Record<string, unknown> }).card };
+}
+
+export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  const what = { action: 'dismiss', scope: scope.scope, alertId: p.alertId };
+  await authorize(deps, turn.action, scope, what);
+  await refuseReplay(deps, turn, what);
+  const result = await once(deps, turn, `dismiss:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}`, what, () =>
+    deps.api.updateAlert(scope.scope, p.alertId, { isActive: false }),
+  );
+  let banner: BannerInput;
+  if (result.done) {
+    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Alert dismissed (isActive: false).' });
+    banner = { text: `Dismissed by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
+  } else {
+    banner = { text: `Already dismissed by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
+  }
+  const card = (await detailCard(deps, scope, p.alertId, { banner })) as { card: Record<string, unknown> };
+  if (result.done) await updateForEveryone(deps, turn, card.card);
+  return card;
+}
+
+// ---- remediate ----
+
+export async function remediateConfirm(deps: CoreDeps, p: Verb<'remediateConfirm'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  await authorize(deps, turn.action, scope, { action: 'remediate', alertId: p.alertId, incidentId: p.incidentId });
+  const r = (await detailCard(deps, scope, p.alertId, {
+    confirm: {
+      question: `Remediate incident ${p.incidentId}?`,
+      detail: 'PIM applies the fix it recommends for this incident (for example removing a standing assignment).',
+      confirm: { verb: 'remediate', scope: scope.scope, alertId: p.alertId, incidentId: p.incidentId },
+      confirmTitle: 'Remediate',
+      destructive: true,
+    },
+  })) as { card: Record<string, unknown> };
+  return r;
+}
+
+export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  const what = { action: 'remediate', scope: scope.scope, alertId: p.alertId, incidentId: p.incidentId };
+  await authorize(deps, turn.action, scope, what);
+  await refuseReplay(deps, turn, what);
+  const result = await once(deps, turn, `remediate:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}:${p.incidentId.toLowerCase()}`, what, () =>
+    deps.api.remediateAlertIncident(scope.scope, p.alertId, p.incidentId),
+  );
+  let banner: BannerInput;
+  if (result.done) {
+    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Incident remediated.' });
+    banner = { text: `Incident ${p.incidentId} remediated by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
+  } else {
+    banner = { text: `Incident ${p.incidentId} already remediated by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
+  }
+  const card = (await detailCard(deps, scope, p.alertId, { banner })) as { card: Record<string, unknown> };
+  if (result.done) await updateForEveryone(deps, turn, card.card);
+  return card;
+}
+
+// ---- refresh ----
+
+async function refreshView(deps: CoreDeps, scope: ConfiguredScope, alertId: string | undefined, banner: BannerInput): Promise<Record<string, unknown>> {
+  if (alertId) return ((await detailCard(deps, scope, alertId, { banner })) as { card: Record<string, unknown> }).card;
+  return ((await summaryCard(deps, { scope: scope.scope, byId: true, banner })) as { card: Record<string, unknown> }).card;
+}
+
+export async function refreshConfirm(deps: CoreDeps, p: Verb<'refreshConfirm'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  await authorize(deps, turn.action, scope, { action: 'refresh', alertId: p.alertId });
+  const confirm = {
+    question: p.alertId ? 'Rescan this alert now?' : `Rescan every alert on ${scope.displayName ?? scope.scope} now?`,
+    detail: 'A scan can take a few minutes; I will post the result in this thread.',
+    confirm: { verb: 'refresh' as const, scope: scope.scope, alertId: p.alertId },
+    confirmTitle: 'Refresh',
+  };
+  if (p.alertId) return (await detailCard(deps, scope, p.alertId, { confirm })) as { card: Record<string, unknown> };
+  return (await summaryCard(deps, { scope: scope.scope, byId: true, confirm })) as { card: Record<string, unknown> };
+}
+
+export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  const what = { action: 'refresh', scope: scope.scope, alertId: p.alertId };
+  await authorize(deps, turn.action, scope, what);
+  await refuseReplay(deps, turn, what);
+  const key = `refresh:${scope.scope.toLowerCase()}:${(p.alertId ?? '*').toLowerCase()}`;
+  const result = await once(deps, turn, key, what, async () => {
+    const handle = p.alertId ? await deps.api.refreshAlert(scope.scope, p.alertId) : await deps.api.refreshAllAlerts(scope.scope);
+    const id = randomUUID();
+    await deps.store.addPendingOperation({
+      id,
+      handle,
+      requester: { objectId: turn.action.from.aadObjectId, name: turn.action.from.name },
+      conversation: turn.reference as StoredConversationReference,
+      cardActivityId: turn.action.cardActivityId,
+      replyToId: threadRootOf(turn.action.conversation.id, turn.action.cardActivityId),
+      createdAt: nowIso(deps),
+      claimKey: key,
+    });
+    return id;
+  });
+  if (!result.done) {
+    return { card: await refreshView(deps, scope, p.alertId, { text: `Already refreshing — started by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' }) };
+  }
+  await audit(deps, turn.action, { ...what, result: 'started', detail: 'Refresh started; the result will be posted in the thread.' });
+  deps.background?.trackOperation(result.value);
+  return { card: await refreshView(deps, scope, p.alertId, { text: `Refreshing — started by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'accent' }) };
+}
+
+// ---- configure ----
+
+export async function configure(deps: CoreDeps, p: Verb<'configure'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  await authorize(deps, turn.action, scope, { action: 'configure', alertId: p.alertId });
+  const [configuration, definition] = await Promise.all([
+    deps.api.getAlertConfiguration(scope.scope, p.alertId),
+    deps.api.getAlertDefinition(scope.scope, p.alertId).catch(() => undefined),
+  ]);
+  return { card: buildConfigFormCard({ configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId: p.alertId }, cardContextOf(deps)) };
+}
+
+export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>, turn: ActionTurn): Promise<ActionReply> {
+  const scope = configuredScope(deps, p.scope);
+  const what = { action: 'configure', scope: scope.scope, alertId: p.alertId };
+  await authorize(deps, turn.action, scope, what);
+  await refuseReplay(deps, turn, what);
+  const [configuration, definition] = await Promise.all([
+    deps.api.getAlertConfiguration(scope.scope, p.alertId),
+    deps.api.getAlertDefinition(scope.scope, p.alertId).catch(() => undefined),
+  ]);
+  const parsed = parseConfigForm(configuration.properties.alertConfigurationType, turn.inputs);
+  if (!parsed.ok) {
+    await audit(deps, turn.action, { ...what, result: 'refused', detail: `Invalid form: ${parsed.error}` });
+    return {
+      card: buildConfigFormCard(
+        { configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId: p.alertId, formError: parsed.error, values: turn.inputs },
+        cardContextOf(deps),
+      ),
+    };
+  }
+  // Everyone looking at one card shares its nonce, so the nonce is the key: a double click or two
+  // colleagues submitting the same form make one write.
+  const result = await once(deps, turn, `configure:${turn.nonce}`, what, () => deps.api.updateAlertConfiguration(scope.scope, p.alertId, parsed.update));
+  let banner: BannerInput;
+  if (result.done) {
+    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: `Configuration saved: ${JSON.stringify(parsed.update)}` });
+    banner = { text: `Saved by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
+  } else {
+    banner = { text: `Already saved by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
+  }
+  const card = (await configCard(deps, scope, p.alertId, banner)) as { card: Record<string, unknown> };
+  if (result.done) await updateForEveryone(deps, turn, card.card);
+  return card;
+}

@@ -1,0 +1,155 @@
+// Text commands that lead to a change: they answer with the card at its confirm step and change
+// nothing themselves (free text never writes to Azure), plus `whoami` and `audit`.
+import { buildAuditCard, buildDetailCard, buildWhoamiCard } from '../../cards';
+import type { CommandOf } from '../commands/parser';
+import { cardContextOf, type CoreDeps } from '../core/deps';
+import { BotError } from '../core/errors';
+import type { Reply } from '../core/turn';
+import type { MessageTurn } from '../core/router';
+import { audit, authorize } from './actions';
+import { findAlert, scopeByRef } from './lookup';
+import { summaryCard } from './read';
+import type { ConfiguredScope } from '../config';
+import { validateId } from '../azure/validate';
+
+function actor(turn: MessageTurn) {
+  return { from: turn.message.from, conversation: turn.message.conversation };
+}
+
+async function askToConfirm(deps: CoreDeps, turn: MessageTurn, what: { action: string; scope: string; alertId?: string; incidentId?: string }): Promise<void> {
+  await audit(deps, actor(turn), { ...what, result: 'awaitingConfirmation', detail: 'Asked by text; nothing changes until the Confirm button is clicked.' });
+}
+
+export async function dismiss(deps: CoreDeps, cmd: CommandOf<'dismiss'>, turn: MessageTurn): Promise<Reply[]> {
+  const found = await findAlert(deps, cmd.alert, cmd.scope);
+  await authorize(deps, actor(turn), found.scope, { action: 'dismiss', alertId: found.alert.name });
+  await askToConfirm(deps, turn, { action: 'dismiss', scope: found.scope.scope, alertId: found.alert.name });
+  const card = buildDetailCard(
+    {
+      alert: found.alert,
+      scope: found.scope.scope,
+      scopeDisplayName: found.scope.displayName,
+      confirm: {
+        question: `Dismiss this alert on ${found.scope.displayName ?? found.scope.scope}?`,
+        detail: 'It stops showing as active until PIM raises it again on a later scan.',
+        confirm: { verb: 'dismiss', scope: found.scope.scope, alertId: found.alert.name },
+        confirmTitle: 'Dismiss',
+        destructive: true,
+      },
+    },
+    cardContextOf(deps),
+  );
+  return [{ card }];
+}
+
+/** An incident named by position (1 = first listed), by its GUID, or by its full resource id. */
+function pickIncident(ref: string, incidents: Array<{ name: string; id: string }>): string {
+  if (/^\d{1,4}$/.test(ref)) {
+    const i = incidents[Number(ref) - 1];
+    if (!i) throw new BotError('IncidentNotFound', `There is no incident number ${ref}; this alert has ${incidents.length}.`, 'Type `alert <name>` to see its incidents.');
+    return i.name;
+  }
+  const last = ref.split('/').filter(Boolean).pop() ?? ref;
+  const id = validateId('incident', last);
+  const hit = incidents.find((i) => i.name.toLowerCase() === id.toLowerCase());
+  if (!hit) throw new BotError('IncidentNotFound', `This alert has no incident ${id}.`, 'Type `alert <name>` to see its incidents.');
+  return hit.name;
+}
+
+export async function remediate(deps: CoreDeps, cmd: CommandOf<'remediate'>, turn: MessageTurn): Promise<Reply[]> {
+  const found = await findAlert(deps, cmd.alert, cmd.scope);
+  const incidents = found.alert.properties.alertIncidents ?? (await deps.api.listAlertIncidents(found.scope.scope, found.alert.name));
+  const incidentId = pickIncident(cmd.incident, incidents);
+  await authorize(deps, actor(turn), found.scope, { action: 'remediate', alertId: found.alert.name, incidentId });
+  await askToConfirm(deps, turn, { action: 'remediate', scope: found.scope.scope, alertId: found.alert.name, incidentId });
+  const card = buildDetailCard(
+    {
+      alert: found.alert,
+      scope: found.scope.scope,
+      scopeDisplayName: found.scope.displayName,
+      confirm: {
+        question: `Remediate incident ${incidentId}?`,
+        detail: 'PIM applies the fix it recommends for this incident (for example removing a standing assignment).',
+        confirm: { verb: 'remediate', scope: found.scope.scope, alertId: found.alert.name, incidentId },
+        confirmTitle: 'Remediate',
+        destructive: true,
+      },
+    },
+    cardContextOf(deps),
+  );
+  return [{ card }];
+}
+
+export async function refresh(deps: CoreDeps, cmd: CommandOf<'refresh'>, turn: MessageTurn): Promise<Reply[]> {
+  if (cmd.alert && cmd.alert !== 'all') {
+    const found = await findAlert(deps, cmd.alert, cmd.scope);
+    await authorize(deps, actor(turn), found.scope, { action: 'refresh', alertId: found.alert.name });
+    await askToConfirm(deps, turn, { action: 'refresh', scope: found.scope.scope, alertId: found.alert.name });
+    const card = buildDetailCard(
+      {
+        alert: found.alert,
+        scope: found.scope.scope,
+        scopeDisplayName: found.scope.displayName,
+        confirm: {
+          question: 'Rescan this alert now?',
+          detail: 'A scan can take a few minutes; I will post the result in this thread.',
+          confirm: { verb: 'refresh', scope: found.scope.scope, alertId: found.alert.name },
+          confirmTitle: 'Refresh',
+        },
+      },
+      cardContextOf(deps),
+    );
+    return [{ card }];
+  }
+  let scope: ConfiguredScope;
+  if (cmd.scope) scope = scopeByRef(deps, cmd.scope);
+  else if (deps.scopes.length === 1) scope = deps.scopes[0]!;
+  else throw new BotError('InvalidInput', 'Which scope should I rescan? I watch several.', 'Add the scope, e.g. `refresh all 1`; type `scopes` to see them.');
+  await authorize(deps, actor(turn), scope, { action: 'refresh' });
+  await askToConfirm(deps, turn, { action: 'refresh', scope: scope.scope });
+  return [
+    await summaryCard(deps, {
+      scope: scope.scope,
+      byId: true,
+      confirm: {
+        question: `Rescan every alert on ${scope.displayName ?? scope.scope} now?`,
+        detail: 'A scan can take a few minutes; I will post the result in this thread.',
+        confirm: { verb: 'refresh', scope: scope.scope },
+        confirmTitle: 'Refresh',
+      },
+    }),
+  ];
+}
+
+export async function whoami(deps: CoreDeps, _cmd: CommandOf<'whoami'>, turn: MessageTurn): Promise<Reply[]> {
+  const person = { objectId: turn.message.from.aadObjectId, name: turn.message.from.name, tenantId: turn.message.conversation.tenantId };
+  const decisions = await Promise.all(deps.scopes.map(async (s) => ({ scope: s.scope, displayName: s.displayName, decision: await deps.authorizer.canAct(person, s.scope) })));
+  return [
+    {
+      card: buildWhoamiCard(
+        {
+          name: turn.message.from.name,
+          objectId: turn.message.from.aadObjectId,
+          mode: deps.authorizer.mode,
+          scopes: decisions.map((d) => ({ scope: d.scope, displayName: d.displayName, allowed: d.decision.allowed, reason: d.decision.reason })),
+        },
+        cardContextOf(deps),
+      ),
+    },
+  ];
+}
+
+/** The audit log shows who changed what: only people who may act on at least one scope see it. */
+export async function auditLog(deps: CoreDeps, cmd: CommandOf<'audit'>, turn: MessageTurn): Promise<Reply[]> {
+  const person = { objectId: turn.message.from.aadObjectId, name: turn.message.from.name, tenantId: turn.message.conversation.tenantId };
+  let allowed = false;
+  for (const s of deps.scopes) {
+    if ((await deps.authorizer.canAct(person, s.scope)).allowed) {
+      allowed = true;
+      break;
+    }
+  }
+  if (!allowed) throw new BotError('NotAuthorized', 'The audit log is for operators: people with Owner or User Access Administrator on a watched scope.', 'Type `whoami` to see your rights.');
+  const entries = await deps.store.latestAudit(cmd.count ?? 10);
+  return [{ card: buildAuditCard({ entries }, cardContextOf(deps)) }];
+}

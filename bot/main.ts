@@ -1,0 +1,109 @@
+// `npm start`. With Azure configuration (PIM_SCOPES and a credential) it runs the bot for real.
+// Without it, it runs the whole product on this machine: the PIM alerts simulator as the ARM
+// endpoint, the bot on loopback, and the Microsoft 365 Agents Playground (Teams channel) pointed
+// at the bot — and prints the one URL to open.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ConfigError, isLocalRun, loadConfig, type Config } from './config';
+import { normalizeScope } from './azure/validate';
+import { createApp } from './app';
+import { createLogger } from './log';
+import { startSimulator } from '../sim/server';
+import { simulatorOptionsFromEnv } from '../sim/main';
+
+const PLAYGROUND_PORT = 56150;
+
+function loadDotEnv(): void {
+  const file = path.resolve('.env');
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  const env = process.env;
+  const local = isLocalRun(env);
+  const stops: Array<() => Promise<void>> = [];
+
+  let config: Config;
+  try {
+    if (local) {
+      const sim = await startSimulator(simulatorOptionsFromEnv({ ...env, SIM_PORT: env.SIM_PORT ?? '0' }));
+      stops.push(() => sim.close());
+      config = loadConfig(
+        { ...env, PIM_AUTHZ: env.PIM_AUTHZ ?? 'rbac' },
+        { normalizeScope, localEndpoint: sim.url, localScopes: sim.scopes.map((s) => ({ scope: s.id, displayName: s.displayName })) },
+      );
+    } else {
+      config = loadConfig(env, { normalizeScope });
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const logger = createLogger({ level: config.logLevel });
+  const app = await createApp(config, { logger });
+  const { url } = await app.listen();
+  stops.unshift(() => app.close());
+
+  let playground: ChildProcess | undefined;
+  if (local && env.PLAYGROUND !== 'false') {
+    playground = startPlayground(`${url}/api/messages`);
+    stops.unshift(async () => {
+      playground?.kill('SIGTERM');
+    });
+    console.log(`\nPIM Alerts for Teams is running locally against the simulator (${config.scopes.length} scopes).`);
+    console.log(`Open http://localhost:${PLAYGROUND_PORT} and type: alerts\n`);
+  } else {
+    logger.info({ url, mode: config.mode, scopes: config.scopes.length }, 'bot listening');
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    for (const stop of stops) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'error while shutting down');
+      }
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function startPlayground(endpoint: string): ChildProcess {
+  const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
+  const child = spawn(
+    process.execPath,
+    [cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BROWSER: 'none', M365_AGENTS_PLAYGROUND_CONFIG_PATH: path.resolve(__dirname, '..', 'sim', 'playground.yml') },
+    },
+  );
+  // The Playground is chatty; keep its output out of the way unless it fails.
+  let tail = '';
+  const keep = (b: Buffer) => {
+    tail = (tail + b.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('exit', (code) => {
+    if (code) console.error(`The Agents Playground exited with code ${code}:\n${tail}`);
+  });
+  return child;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

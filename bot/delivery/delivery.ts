@@ -109,9 +109,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       }
       const retryable = failure.status !== undefined ? RETRYABLE_STATUSES.has(failure.status) : failure.network;
       if (!retryable) {
-        return { ok: false, gone: false, ...base, attempts: attempt, error: `The message was refused with ${describe(failure)}: ${failure.message}` };
+        log?.warn({ conversationId, status: failure.status, code: failure.code, attempt }, 'A send was refused and will not be retried');
+        return { ok: false, gone: false, ...base, attempts: attempt, error: failure.message };
       }
       if (attempt >= maxAttempts) {
+        log?.warn({ conversationId, status: failure.status, code: failure.code, attempts: attempt }, 'A send failed on every attempt');
         return {
           ok: false,
           gone: false,

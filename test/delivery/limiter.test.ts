@@ -156,10 +156,12 @@ describe('delivery limiter on the published Teams limits (fake clock)', () => {
     assert.ok(attempts[1]! - attempts[0]! >= 5_000 && attempts[1]! - attempts[0]! < 6_000);
   });
 
-  it('does not retry an answer that will not change (400), and says why', async () => {
+  it('does not retry an answer that will not change (413), says why and logs it', async () => {
     let calls = 0;
+    const logger = { warn: sinon.spy(), debug: sinon.spy() };
     const delivery = createDelivery({
       now: () => Date.now(),
+      logger,
       send: async () => {
         calls++;
         throw new SendError('The activity is too large.', { status: 413, code: 'MessageSizeTooBig' });
@@ -169,6 +171,9 @@ describe('delivery limiter on the published Teams limits (fake clock)', () => {
     await delivery.stop();
     assert.equal(calls, 1);
     assert.deepEqual({ ...result, error: undefined }, { ok: false, gone: false, status: 413, code: 'MessageSizeTooBig', attempts: 1, error: undefined });
+    assert.match((result as Extract<DeliveryResult, { ok: false }>).error, /too large/);
+    assert.equal(logger.warn.callCount, 1);
+    assert.deepEqual(logger.warn.firstCall.args[0], { conversationId: '19:d@thread.tacv2', status: 413, code: 'MessageSizeTooBig', attempt: 1 });
   });
 
   it('ends waiting deliveries when stopped, without sending them', async () => {

@@ -22,6 +22,10 @@ export {
   ENABLED_INPUT_ID,
 } from './config';
 export type { ConfigInput, ConfigFormInput, ConfigVm, ConfigFormVm, ConfigField, ConfigFormResult } from './config';
+export { buildWhoamiCard, buildWhoamiView, MODE_EXPLANATIONS } from './whoami';
+export type { WhoamiInput, WhoamiScopeInput, WhoamiMode, WhoamiOptions, WhoamiVm } from './whoami';
+export { buildAuditCard, buildAuditView, sortAuditEntries } from './audit';
+export type { AuditInput, AuditOptions, AuditVm } from './audit';
 export { renderCard, cardAttachment, ADAPTIVE_CARD_CONTENT_TYPE, TEMPLATE_NAMES } from './render';
 export type { AdaptiveCardJson, TemplateName } from './render';
 export { MAX_CARD_CHARS, cardChars, fitsCard } from './size';

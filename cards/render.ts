@@ -9,12 +9,16 @@ import helpTemplate from './templates/help.json';
 import scopesTemplate from './templates/scopes.json';
 import configTemplate from './templates/config.json';
 import configFormTemplate from './templates/configForm.json';
+import whoamiTemplate from './templates/whoami.json';
+import auditTemplate from './templates/audit.json';
 import type { SummaryVm } from './summary';
 import type { DetailVm } from './detail';
 import type { ErrorVm } from './error';
 import type { HelpVm } from './help';
 import type { ScopesVm } from './scopes';
 import type { ConfigVm, ConfigFormVm } from './config';
+import type { WhoamiVm } from './whoami';
+import type { AuditVm } from './audit';
 
 const TEMPLATES = {
   summary: summaryTemplate,
@@ -24,6 +28,8 @@ const TEMPLATES = {
   scopes: scopesTemplate,
   config: configTemplate,
   configForm: configFormTemplate,
+  whoami: whoamiTemplate,
+  audit: auditTemplate,
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;
@@ -37,6 +43,8 @@ export interface TemplateViewModels {
   scopes: ScopesVm;
   config: ConfigVm;
   configForm: ConfigFormVm;
+  whoami: WhoamiVm;
+  audit: AuditVm;
 }
 
 /** An expanded Adaptive Card, ready to be sent as an attachment. */

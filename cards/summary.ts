@@ -1,10 +1,15 @@
 // The alerts summary: totals of active alerts by severity, then each scope's active alerts, worst
 // first. When everything does not fit in one Teams message, the builder measures the rendered card
 // and cuts alerts per scope (pointing at `alerts <scope>`), then scopes (with a Next page button).
+// Like the detail card it carries a status banner (after a scope-wide action) and a confirm step
+// (before one); while confirming, only Confirm and Cancel are offered so nothing else is clicked by
+// mistake.
 import type { Alert } from '../bot/azure/models';
 import { executeAction, type ActionPayload, type ActionVm, type CardContext, type Severity } from './actions';
+import type { ConfirmInput } from './detail';
 import {
   SEVERITIES,
+  bannerVm,
   formatDateTime,
   formatWhen,
   normaliseSeverity,
@@ -14,6 +19,8 @@ import {
   severityLabel,
   severityRank,
   truncate,
+  type BannerInput,
+  type BannerVm,
   type TextColor,
 } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
@@ -35,6 +42,10 @@ export interface SummaryInput {
   filter?: { severity?: Severity };
   /** 1-based. With one scope it pages that scope's alerts, with several it pages the scopes. */
   page?: number;
+  /** A status line above the title, e.g. "Refreshing — started by Megan Bowen at 10:02". */
+  banner?: BannerInput;
+  /** The confirm step of a scope-wide action (e.g. refresh every alert of a scope). */
+  confirm?: ConfirmInput;
 }
 
 export interface SummaryOptions {
@@ -52,6 +63,7 @@ export interface SummaryAlertVm {
   severityColor: TextColor;
   incidentCount: number;
   meta: string;
+  hasActions: boolean;
   actions: ActionVm[];
 }
 
@@ -60,6 +72,9 @@ export interface SummaryScopeVm {
   title: string;
   id: string;
   showId: boolean;
+  /** The scope's own buttons next to its title (Refresh). */
+  hasScopeActions: boolean;
+  scopeActions: ActionVm[];
   hasError: boolean;
   errorText: string;
   showEmpty: boolean;
@@ -68,13 +83,19 @@ export interface SummaryScopeVm {
   hasMore: boolean;
   moreCount: number;
   moreText: string;
+  hasMoreActions: boolean;
   moreActions: ActionVm[];
 }
 
-export interface SummaryVm extends FooterVm {
+export interface SummaryVm extends FooterVm, BannerVm {
   fallbackText: string;
   title: string;
   subtitle: string;
+  hasConfirm: boolean;
+  confirmQuestion: string;
+  hasConfirmDetail: boolean;
+  confirmDetail: string;
+  confirmActions: ActionVm[];
   totals: Array<{ label: string; count: string; color: TextColor }>;
   notes: Array<{ text: string }>;
   scopes: SummaryScopeVm[];
@@ -97,6 +118,8 @@ interface PreparedScope {
   label: string;
   /** Active alerts matching the filter, High first then by name. */
   alerts: Alert[];
+  /** False during a confirm step: every button but Confirm and Cancel is hidden. */
+  buttons: boolean;
 }
 
 function alertName(alert: Alert): string {
@@ -148,8 +171,10 @@ export function totalsBySeverity(scopes: readonly SummaryScopeInput[]): Severity
 
 function prepare(input: SummaryInput): PreparedScope[] {
   const wanted = input.filter?.severity;
+  const buttons = input.confirm === undefined;
   return input.scopes.map((s) => ({
     input: s,
+    buttons,
     rows: new Map<number, SummaryAlertVm>(),
     label: truncate(s.displayName?.trim() || s.scope, TEXT_LIMITS.name),
     alerts:
@@ -166,7 +191,7 @@ function alertsCommand(scope: PreparedScope, severity: Severity | undefined): st
   return `alerts ${ref}${severity ? ` severity ${severity.toLowerCase()}` : ''}`;
 }
 
-function alertVm(alert: Alert, scope: string, ctx: CardContext): SummaryAlertVm {
+function alertVm(alert: Alert, scope: string, ctx: CardContext, buttons: boolean): SummaryAlertVm {
   const count = incidentCountOf(alert);
   const scanned = alert.properties.lastScannedDateTime
     ? `scanned ${formatWhen(alert.properties.lastScannedDateTime, { timeZone: ctx.timeZone, now: ctx.now })}`
@@ -178,7 +203,8 @@ function alertVm(alert: Alert, scope: string, ctx: CardContext): SummaryAlertVm 
     severityColor: severityColor(alertSeverity(alert)),
     incidentCount: count,
     meta: `${plural(count, 'incident')} · ${scanned}`,
-    actions: [executeAction(ctx, 'Details', { verb: 'details', scope, alertId: alert.name })],
+    hasActions: buttons,
+    actions: buttons ? [executeAction(ctx, 'Details', { verb: 'details', scope, alertId: alert.name })] : [],
   };
 }
 
@@ -200,11 +226,15 @@ function scopeVm(
   const hasError = s.input.error !== undefined;
   const hasMore = pointToAlertsCommand && more > 0;
   const payload: ActionPayload = { verb: 'alerts', scope, ...(severity ? { severity } : {}) };
+  // A scope that could not be read gets no Refresh: the rescan would fail the same way.
+  const scopeActions = s.buttons && !hasError ? [executeAction(ctx, 'Refresh', { verb: 'refreshConfirm', scope })] : [];
   return {
     scope,
     title: s.label,
     id: truncate(scope, TEXT_LIMITS.name),
     showId: s.label !== scope,
+    hasScopeActions: scopeActions.length > 0,
+    scopeActions,
     hasError,
     errorText: hasError
       ? `⚠ Could not read ${s.label}: ${oneSentence(s.input.error ?? '', TEXT_LIMITS.sentence)}`
@@ -214,7 +244,7 @@ function scopeVm(
     alerts: shown.map((a, i) => {
       let row = s.rows.get(offset + i);
       if (!row) {
-        row = alertVm(a, scope, ctx);
+        row = alertVm(a, scope, ctx, s.buttons);
         s.rows.set(offset + i, row);
       }
       return row;
@@ -222,7 +252,8 @@ function scopeVm(
     hasMore,
     moreCount: hasMore ? more : 0,
     moreText: hasMore ? `and ${plural(more, 'more alert')} — use \`${alertsCommand(s, severity)}\` to see them` : '',
-    moreActions: hasMore ? [executeAction(ctx, `Show all ${s.alerts.length}`, payload)] : [],
+    hasMoreActions: hasMore && s.buttons,
+    moreActions: hasMore && s.buttons ? [executeAction(ctx, `Show all ${s.alerts.length}`, payload)] : [],
   };
 }
 
@@ -233,6 +264,37 @@ interface Frame {
   notes: SummaryVm['notes'];
   fallbackText: string;
   footer: FooterVm;
+  banner: BannerVm;
+  confirm: ConfirmVm;
+  /** False during a confirm step. */
+  buttons: boolean;
+}
+
+type ConfirmVm = Pick<SummaryVm, 'hasConfirm' | 'confirmQuestion' | 'hasConfirmDetail' | 'confirmDetail' | 'confirmActions'>;
+
+/**
+ * Cancel names the scope the confirmed action is about, so the bot can put that scope's summary
+ * back; an action without one falls back to the card's only scope, else to all scopes.
+ */
+function cancelScope(confirm: ConfirmInput, prepared: PreparedScope[]): string {
+  const target = 'scope' in confirm.confirm ? confirm.confirm.scope : undefined;
+  if (typeof target === 'string' && target !== '' && target !== 'all') return target;
+  return prepared.length === 1 && prepared[0] ? prepared[0].input.scope : 'all';
+}
+
+function confirmVm(confirm: ConfirmInput | undefined, prepared: PreparedScope[], ctx: CardContext): ConfirmVm {
+  if (!confirm) return { hasConfirm: false, confirmQuestion: '', hasConfirmDetail: false, confirmDetail: '', confirmActions: [] };
+  const detail = truncate(confirm.detail?.trim() ?? '', TEXT_LIMITS.paragraph);
+  return {
+    hasConfirm: true,
+    confirmQuestion: truncate(confirm.question.trim(), TEXT_LIMITS.sentence),
+    hasConfirmDetail: detail !== '',
+    confirmDetail: detail,
+    confirmActions: [
+      executeAction(ctx, confirm.confirmTitle ?? 'Confirm', confirm.confirm, confirm.destructive ? 'destructive' : 'positive'),
+      executeAction(ctx, 'Cancel', { verb: 'cancel', scope: cancelScope(confirm, prepared) }),
+    ],
+  };
 }
 
 function frame(input: SummaryInput, prepared: PreparedScope[], ctx: CardContext): Frame {
@@ -259,11 +321,22 @@ function frame(input: SummaryInput, prepared: PreparedScope[], ctx: CardContext)
   }
   const counts = `${totals.High} High, ${totals.Medium} Medium, ${totals.Low} Low${totals.Other ? `, ${totals.Other} other` : ''}`;
   const fallbackText = `${plural(active, 'active PIM alert')}: ${counts}${failed.length ? `; ${plural(failed.length, 'scope')} could not be read` : ''}.`;
-  return { title, subtitle, totals: totalsVm, notes, fallbackText, footer: footerVm(ctx.localRunNote) };
+  return {
+    title,
+    subtitle,
+    totals: totalsVm,
+    notes,
+    fallbackText,
+    footer: footerVm(ctx.localRunNote),
+    banner: bannerVm(input.banner),
+    confirm: confirmVm(input.confirm, prepared, ctx),
+    buttons: input.confirm === undefined,
+  };
 }
 
-function pagingActions(ctx: CardContext, page: number, hasNext: boolean, base: ActionPayload & { verb: 'alerts' }): ActionVm[] {
+function pagingActions(f: Frame, ctx: CardContext, page: number, hasNext: boolean, base: ActionPayload & { verb: 'alerts' }): ActionVm[] {
   const actions: ActionVm[] = [];
+  if (!f.buttons) return actions;
   if (page > 1) actions.push(executeAction(ctx, 'Previous page', { ...base, page: page - 1 }));
   if (hasNext) actions.push(executeAction(ctx, 'Next page', { ...base, page: page + 1 }));
   return actions;
@@ -279,6 +352,8 @@ function assemble(
   const notes = page > 1 ? [...f.notes, { text: `Page ${page}.` }] : f.notes;
   return {
     ...f.footer,
+    ...f.banner,
+    ...f.confirm,
     fallbackText: f.fallbackText,
     title: f.title,
     subtitle: f.subtitle,
@@ -302,6 +377,8 @@ export function buildSummaryView(input: SummaryInput, ctx: CardContext, options:
   const severity = input.filter?.severity;
   const wantedPage = Math.max(1, Math.floor(input.page ?? 1));
   const fits = (vm: SummaryVm): boolean => fitsCard(renderCard('summary', vm), maxChars);
+  // The Next page button is hidden during a confirm step, so the text must not point at it.
+  const nextHint = f.buttons ? ' — press Next page to see them' : '';
 
   const only = prepared.length === 1 ? prepared[0] : undefined;
   if (only) {
@@ -315,8 +392,8 @@ export function buildSummaryView(input: SummaryInput, ctx: CardContext, options:
         f,
         page,
         [section],
-        { count: rest, text: rest > 0 ? `and ${plural(rest, 'more alert')} — press Next page to see them` : '' },
-        pagingActions(ctx, page, rest > 0, base),
+        { count: rest, text: rest > 0 ? `and ${plural(rest, 'more alert')}${nextHint}` : '' },
+        pagingActions(f, ctx, page, rest > 0, base),
       );
     };
     let start = 0;
@@ -339,9 +416,9 @@ export function buildSummaryView(input: SummaryInput, ctx: CardContext, options:
     const restAlerts = rest.reduce((n, s) => n + s.alerts.length, 0);
     const text =
       rest.length > 0
-        ? `and ${plural(rest.length, 'more scope')} with ${plural(restAlerts, 'active alert')} — press Next page to see them`
+        ? `and ${plural(rest.length, 'more scope')} with ${plural(restAlerts, 'active alert')}${nextHint}`
         : '';
-    return assemble(f, page, sections, { count: rest.length, text }, pagingActions(ctx, page, rest.length > 0, base));
+    return assemble(f, page, sections, { count: rest.length, text }, pagingActions(f, ctx, page, rest.length > 0, base));
   };
   const choose = (page: number, start: number): { count: number; cap: number } => {
     const remaining = prepared.length - start;

@@ -8,6 +8,9 @@ import { buildHelpCard } from '../../cards/help';
 import type { AdaptiveCardJson, TemplateName } from '../../cards/render';
 import { buildScopesCard } from '../../cards/scopes';
 import { buildSummaryCard } from '../../cards/summary';
+import { buildWhoamiCard } from '../../cards/whoami';
+import { buildAuditCard } from '../../cards/audit';
+import { MEGAN, auditEntries, decidedScopes } from './accessData';
 import {
   EXAMPLE_SCOPE,
   exampleAlert,
@@ -162,5 +165,35 @@ export function allCardCases(): CardCase[] {
     );
     add('config with banner', 'config', buildConfigCard({ configuration: owners, banner: { text: 'Saved by Megan Bowen at 10:02', style: 'good' } }, ctx));
   }
+  // summary with a banner and in a confirm step
+  add(
+    'summary with banner',
+    'summary',
+    buildSummaryCard({ scopes: [prod], banner: { text: 'Refreshing — started by Megan Bowen at 10:02' } }, ctx),
+  );
+  add(
+    'summary with confirm',
+    'summary',
+    buildSummaryCard(
+      {
+        scopes: [prod],
+        confirm: {
+          question: 'Rescan every alert on Contoso Production now?',
+          detail: 'A scan can take a few minutes; I will post the result in this thread.',
+          confirm: { verb: 'refresh', scope: EXAMPLE_SCOPE },
+          confirmTitle: 'Refresh',
+        },
+      },
+      ctx,
+    ),
+  );
+
+  // whoami and audit
+  add('whoami rbac', 'whoami', buildWhoamiCard({ ...MEGAN, mode: 'rbac', scopes: decidedScopes(5) }, ctx));
+  add('whoami everyone, no scopes', 'whoami', buildWhoamiCard({ mode: 'everyone', scopes: [] }, localCtx));
+  add('whoami cut (200 scopes)', 'whoami', buildWhoamiCard({ ...MEGAN, mode: 'allowlist', scopes: decidedScopes(200) }, ctx));
+  add('audit', 'audit', buildAuditCard({ entries: auditEntries(8) }, ctx));
+  add('audit empty', 'audit', buildAuditCard({ entries: [] }, localCtx));
+  add('audit cut (500 entries)', 'audit', buildAuditCard({ entries: auditEntries(500) }, ctx));
   return cases;
 }

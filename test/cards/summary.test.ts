@@ -90,6 +90,73 @@ describe('cards: summary', () => {
     for (const a of actions) assert.equal((a.data as { s: string }).s, `sig-${String(a.verb)}`);
   });
 
+  describe('scope buttons, banner and confirm step', () => {
+    const finance = 'subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590';
+    const dev = 'subscriptions/2c1d4a0f-9b1e-4a57-8e1f-5d0c1c2e8a11';
+    const three = () => [
+      { scope, displayName: 'Contoso Production', alerts: exampleAlerts() },
+      { scope: finance, displayName: 'Contoso Finance', error: 'The client does not have authorization.' },
+      { scope: dev, displayName: 'Contoso Dev', alerts: [makeAlert(dev, 'DuplicateRoleCreated')] },
+    ];
+
+    it('puts a Refresh button next to the title of every scope that could be read', () => {
+      const card = buildSummaryCard({ scopes: three() }, testContext());
+      assertValidCard(card);
+      assert.deepEqual(payloads(card), [
+        { verb: 'refreshConfirm', scope },
+        { verb: 'details', scope, alertId: 'TooManyOwnersAssignedToResource' },
+        { verb: 'details', scope, alertId: 'TooManyPermanentOwnersAssignedToResource' },
+        { verb: 'refreshConfirm', scope: dev },
+        { verb: 'details', scope: dev, alertId: 'DuplicateRoleCreated' },
+      ]);
+      // The button sits in the same row as the scope's title.
+      const text = JSON.stringify(card);
+      assert.match(text, /"text":"Contoso Dev","weight":"Bolder","wrap":true\}\]\},\{"type":"Column","width":"auto","items":\[\{"type":"ActionSet","actions":\[\{"type":"Action.Execute","title":"Refresh","verb":"refreshConfirm"/);
+    });
+
+    it('shows a status banner above the title', () => {
+      const banner = { text: 'Refresh of all alerts on Contoso Production succeeded after 12 s', style: 'good' as const };
+      const card = buildSummaryCard({ scopes: three().slice(0, 1), banner }, testContext());
+      assertValidCard(card);
+      assert.deepEqual(card.body[0], {
+        type: 'Container',
+        style: 'good',
+        bleed: true,
+        items: [{ type: 'TextBlock', text: banner.text, wrap: true, weight: 'Bolder' }],
+      });
+      const plain = buildSummaryView({ scopes: three() }, testContext());
+      assert.equal(plain.hasBanner, false);
+      assert.equal((buildSummaryCard({ scopes: three() }, testContext()).body[0] as { text?: string }).text, 'PIM alerts');
+      const refreshing = buildSummaryView({ scopes: three(), banner: { text: 'Refreshing — started by Megan Bowen at 10:02' } }, testContext());
+      assert.equal(refreshing.bannerStyle, 'accent');
+    });
+
+    it('in the confirm step offers only Confirm and Cancel, and Cancel names the scope', () => {
+      const confirm = {
+        question: 'Rescan every alert on Contoso Production now?',
+        detail: 'A scan can take a few minutes; I will post the result in this thread.',
+        confirm: { verb: 'refresh' as const, scope },
+        confirmTitle: 'Refresh',
+      };
+      const card = buildSummaryCard({ scopes: three().slice(0, 1), confirm }, testContext());
+      assertValidCard(card);
+      assert.deepEqual(payloads(card), [confirm.confirm, { verb: 'cancel', scope }]);
+      assert.deepEqual(collectActions(card).map((a) => [a.title, a.style]), [['Refresh', 'positive'], ['Cancel', 'default']]);
+      const text = JSON.stringify(card);
+      assert.ok(text.includes(confirm.question) && text.includes(confirm.detail));
+      // The alerts are still listed, without their buttons.
+      assert.ok(text.includes('Too many owners assigned to a resource'));
+
+      const many = manyScopes(50, 300);
+      const cut = buildSummaryView({ scopes: many, confirm: { ...confirm, confirm: { verb: 'refresh', scope: many[0]?.scope ?? '' } } }, testContext());
+      assert.ok(cut.hasMoreScopes);
+      assert.equal(cut.hasPaging, false);
+      assert.ok(!cut.moreScopesText.includes('Next page'), cut.moreScopesText);
+      assert.ok(cut.scopes.every((s) => !s.hasScopeActions && !s.hasMoreActions && s.alerts.every((a) => !a.hasActions)));
+      assert.deepEqual(cut.confirmActions.map((a) => a.data), [{ a: { verb: 'refresh', scope: many[0]?.scope } }, { a: { verb: 'cancel', scope: many[0]?.scope } }]);
+    });
+  });
+
   describe('cutting to the size limit', () => {
     const big = manyScopes(50, 300);
 

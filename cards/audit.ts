@@ -1,0 +1,128 @@
+// The audit log: the latest actions people took (or tried) through the bot, newest first, with who,
+// what, where, the outcome and the ARM request id that support needs to trace a write in Azure.
+import type { AuditEntry } from '../bot/store/types';
+import type { CardContext } from './actions';
+import { effectiveTimeZone, formatWhen, humaniseKey, plural, truncate, type Fact, type TextColor } from './format';
+import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
+import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
+
+export interface AuditInput {
+  /** In any order; the card shows them newest first. */
+  entries: AuditEntry[];
+}
+
+export interface AuditOptions {
+  maxChars?: number;
+}
+
+export interface AuditEntryVm {
+  headline: string;
+  byLine: string;
+  hasObjectId: boolean;
+  objectIdText: string;
+  resultText: string;
+  resultColor: TextColor;
+  hasDetail: boolean;
+  detail: string;
+  hasFacts: boolean;
+  facts: Fact[];
+}
+
+export interface AuditVm extends FooterVm {
+  fallbackText: string;
+  title: string;
+  subtitle: string;
+  showEmpty: boolean;
+  emptyText: string;
+  entries: AuditEntryVm[];
+  hasMore: boolean;
+  moreText: string;
+}
+
+const RESULTS: Readonly<Record<AuditEntry['result'], { text: string; color: TextColor }>> = {
+  succeeded: { text: 'Succeeded', color: 'good' },
+  refused: { text: 'Refused', color: 'attention' },
+  failed: { text: 'Failed', color: 'attention' },
+  started: { text: 'Started', color: 'accent' },
+  awaitingConfirmation: { text: 'Awaiting confirmation', color: 'accent' },
+};
+
+function resultOf(result: string): { text: string; color: TextColor } {
+  // The store keeps whatever was written; a result this version does not know is still shown.
+  return RESULTS[result as AuditEntry['result']] ?? { text: humaniseKey(result || 'unknown'), color: 'default' };
+}
+
+function time(at: string): number {
+  const t = Date.parse(at);
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+
+/** Newest first; entries with the same time by id, highest (latest written) first; unparsable times last. */
+export function sortAuditEntries(entries: readonly AuditEntry[]): AuditEntry[] {
+  return [...entries].sort((a, b) => time(b.at) - time(a.at) || (b.id ?? 0) - (a.id ?? 0));
+}
+
+function fact(title: string, value: string | undefined): Fact[] {
+  const v = value?.trim();
+  return v ? [{ title, value: truncate(v, TEXT_LIMITS.fact) }] : [];
+}
+
+function entryVm(e: AuditEntry, ctx: CardContext): AuditEntryVm {
+  const result = resultOf(e.result);
+  const name = e.actorName?.trim();
+  const objectId = e.actorObjectId?.trim();
+  const who = name || (objectId ? 'someone' : 'an unknown person');
+  const detail = truncate((e.detail ?? '').replace(/\s+/g, ' ').trim(), TEXT_LIMITS.sentence);
+  const facts = [
+    ...fact('Scope', e.scope),
+    ...fact('Alert', e.alertId),
+    ...fact('Incident', e.incidentId),
+    ...fact('ARM request id', e.armRequestId),
+  ];
+  return {
+    headline: truncate(humaniseKey(e.action.trim() || 'unknown action'), TEXT_LIMITS.name),
+    byLine: `${formatWhen(e.at, { timeZone: ctx.timeZone, now: ctx.now })} · ${truncate(who, TEXT_LIMITS.name)}`,
+    hasObjectId: objectId !== undefined && objectId !== '',
+    objectIdText: objectId ? `Object id ${truncate(objectId, TEXT_LIMITS.name)}` : '',
+    resultText: result.text,
+    resultColor: result.color,
+    hasDetail: detail !== '',
+    detail,
+    hasFacts: facts.length > 0,
+    facts,
+  };
+}
+
+export function buildAuditView(input: AuditInput, ctx: CardContext, options: AuditOptions = {}): AuditVm {
+  const maxChars = options.maxChars ?? MAX_CARD_CHARS;
+  const sorted = sortAuditEntries(input.entries);
+  const rows = sorted.map((e) => entryVm(e, ctx));
+  const total = rows.length;
+  const zone = effectiveTimeZone(ctx.timeZone);
+  const newest = rows[0];
+  const fallbackText = newest
+    ? `Audit log, ${plural(total, 'entry', 'entries')}; latest: ${newest.headline} ${newest.resultText.toLowerCase()}, ${newest.byLine}.`
+    : 'Audit log: no actions recorded yet.';
+
+  const layout = (count: number): AuditVm => {
+    const rest = total - count;
+    return {
+      ...footerVm(ctx.localRunNote),
+      fallbackText,
+      title: 'Audit log',
+      subtitle: `${total === 0 ? 'No entries' : `Latest ${plural(total, 'entry', 'entries')}, newest first`} · times in ${zone}`,
+      showEmpty: total === 0,
+      emptyText: 'No actions have been recorded yet; dismissals, remediations, refreshes and configuration changes show up here.',
+      entries: rows.slice(0, count),
+      hasMore: rest > 0,
+      moreText: rest > 0 ? `and ${plural(rest, 'more entry', 'more entries')}, older than these` : '',
+    };
+  };
+  // Entries are cut where the rendered card would go over budget; the newest always shows.
+  const count = total === 0 ? 0 : Math.max(1, largestFitting(1, total, (n) => fitsCard(renderCard('audit', layout(n)), maxChars)));
+  return layout(count);
+}
+
+export function buildAuditCard(input: AuditInput, ctx: CardContext, options: AuditOptions = {}): AdaptiveCardJson {
+  return renderCard('audit', buildAuditView(input, ctx, options));
+}

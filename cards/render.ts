@@ -9,6 +9,9 @@ import helpTemplate from './templates/help.json';
 import scopesTemplate from './templates/scopes.json';
 import configTemplate from './templates/config.json';
 import configFormTemplate from './templates/configForm.json';
+import digestTemplate from './templates/digest.json';
+import subscriptionsTemplate from './templates/subscriptions.json';
+import welcomeTemplate from './templates/welcome.json';
 import whoamiTemplate from './templates/whoami.json';
 import auditTemplate from './templates/audit.json';
 import type { SummaryVm } from './summary';
@@ -17,6 +20,9 @@ import type { ErrorVm } from './error';
 import type { HelpVm } from './help';
 import type { ScopesVm } from './scopes';
 import type { ConfigVm, ConfigFormVm } from './config';
+import type { DigestVm } from './digest';
+import type { SubscriptionsVm } from './subscriptions';
+import type { WelcomeVm } from './welcome';
 import type { WhoamiVm } from './whoami';
 import type { AuditVm } from './audit';
 
@@ -28,6 +34,9 @@ const TEMPLATES = {
   scopes: scopesTemplate,
   config: configTemplate,
   configForm: configFormTemplate,
+  digest: digestTemplate,
+  subscriptions: subscriptionsTemplate,
+  welcome: welcomeTemplate,
   whoami: whoamiTemplate,
   audit: auditTemplate,
 } as const;
@@ -43,6 +52,9 @@ export interface TemplateViewModels {
   scopes: ScopesVm;
   config: ConfigVm;
   configForm: ConfigFormVm;
+  digest: DigestVm;
+  subscriptions: SubscriptionsVm;
+  welcome: WelcomeVm;
   whoami: WhoamiVm;
   audit: AuditVm;
 }

@@ -3,6 +3,7 @@
 // together. Tests call createApp with a test configuration and optional overrides instead of
 // patching modules.
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
 import type restify from 'restify';
 import type { PimAlertsApi, RbacApi } from './azure/api';
@@ -21,6 +22,8 @@ import type { BotStore } from './store/types';
 import { createHandlers } from './handlers';
 import { createProactive, type Proactive } from './edge/proactive';
 import { createOperationTracker, type OperationTracker } from './background/operations';
+import { createBotFrameworkSender, createDelivery } from './delivery';
+import { createDigestScheduler, type DigestService } from './digest/scheduler';
 
 export interface AppOverrides {
   logger?: Logger;
@@ -40,6 +43,7 @@ export interface App {
   server: restify.Server;
   proactive: Proactive;
   operations: OperationTracker;
+  digests: DigestService;
   listen(): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
 }
@@ -81,6 +85,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const proactive = createProactive(adapter, config.bot.appId ?? '', logger);
   const operations = createOperationTracker({ deps, proactive, logger });
   deps.background = { trackOperation: (id) => operations.track(id), updateCard: (ref, id, card) => proactive.updateCard(ref, id, card) };
+  // Digests go through the rate-limited, retrying delivery; the owner names this process in the
+  // store's run claims and stays the same across restarts on a fixed port.
+  const delivery = createDelivery({ send: createBotFrameworkSender(adapter, config.bot.appId ?? ''), logger });
+  const digests = createDigestScheduler({
+    deps,
+    deliver: (ref, activity) => delivery.deliver(ref, activity),
+    logger,
+    ...(config.port !== 0 ? { owner: `${hostname()}:${config.port}` } : {}),
+  });
+  deps.digests = digests;
 
   const core = createBotCore(deps, createHandlers());
   const bot = new PimTeamsBot(core, logger);
@@ -114,6 +128,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     server,
     proactive,
     operations,
+    digests,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -122,12 +137,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       const port = (server.address() as AddressInfo).port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
       await operations.resumeAll();
+      await digests.start();
       return { url: `http://${host}:${port}`, port };
     },
     async close() {
       if (closed) return;
       closed = true;
       await operations.stop();
+      // Stopping delivery cancels retries that are waiting, so the scheduler's stop does not wait for them.
+      const digestsStopped = digests.stop();
+      await delivery.stop();
+      await digestsStopped;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
     },

@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import type { ActionSigner } from '../security/signing';
 import type { Authorizer } from '../security/authorizer';
 import type { BotStore, StoredConversationReference } from '../store/types';
+import type { DigestService } from '../digest/scheduler';
 
 export interface Clock {
   now(): number;
@@ -24,6 +25,8 @@ export interface CoreDeps {
   logger: Logger;
   /** Background work that outlives the request (refresh polling, digests); set by the composition root. */
   background?: BackgroundWork;
+  /** Scheduled digests; handlers tell it about new and removed subscriptions. Set by the composition root. */
+  digests?: DigestService;
 }
 
 /** Work that continues after the invoke has been answered. */

@@ -180,7 +180,9 @@ export async function subscribe(deps: CoreDeps, cmd: CommandOf<'subscribe'>, tur
     ...(cmd.severity ? { severity: cmd.severity } : {}),
     mode: cmd.mode,
     createdBy: { objectId: message.from.aadObjectId, name: message.from.name },
-    createdAt: nowIso(deps),
+    // Subscriptions are numbered by creation time: keep it strictly increasing within the
+    // conversation, so two made in the same millisecond still number in the order they were made.
+    createdAt: new Date(Math.max(deps.clock.now(), ...existing.map((s) => Date.parse(s.createdAt) + 1).filter((t) => !Number.isNaN(t)))).toISOString(),
     enabled: true,
   };
   await deps.store.addSubscription(sub);

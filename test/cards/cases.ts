@@ -10,6 +10,9 @@ import { buildScopesCard } from '../../cards/scopes';
 import { buildSummaryCard } from '../../cards/summary';
 import { buildWhoamiCard } from '../../cards/whoami';
 import { buildAuditCard } from '../../cards/audit';
+import { buildDigestCard } from '../../cards/digest';
+import { buildSubscribedCard, buildSubscriptionsCard } from '../../cards/subscriptions';
+import { buildWelcomeCard } from '../../cards/welcome';
 import { MEGAN, auditEntries, decidedScopes } from './accessData';
 import {
   EXAMPLE_SCOPE,
@@ -195,5 +198,34 @@ export function allCardCases(): CardCase[] {
   add('audit', 'audit', buildAuditCard({ entries: auditEntries(8) }, ctx));
   add('audit empty', 'audit', buildAuditCard({ entries: [] }, localCtx));
   add('audit cut (500 entries)', 'audit', buildAuditCard({ entries: auditEntries(500) }, ctx));
+
+  // digests, subscriptions, welcome
+  const [newAlert] = exampleAlerts();
+  const diff = {
+    first: false,
+    newAlerts: newAlert ? [{ scope: EXAMPLE_SCOPE, alertId: newAlert.name }] : [],
+    resolvedAlerts: [{ scope: EXAMPLE_SCOPE, alertId: 'DuplicateRoleCreated' }],
+    newIncidents: [],
+    resolvedIncidents: [],
+    changedCounts: [],
+    changed: true,
+  };
+  add('digest with changes', 'digest', buildDigestCard({ scopes: [prod], diff, label: 'daily at 09:00', allClear: false }, ctx));
+  add('digest all clear', 'digest', buildDigestCard({ scopes: [{ scope: EXAMPLE_SCOPE, alerts: [] }], label: 'weekdays at 08:30', allClear: true }, localCtx));
+  add('digest cut (30 scopes, 300 alerts)', 'digest', buildDigestCard({ scopes: manyScopes(30, 300), label: 'hourly', allClear: false }, ctx));
+  const subscription = {
+    id: 'Xk3v9QpA',
+    label: 'daily at 09:00',
+    timeZone: 'Europe/Berlin',
+    scopes: [],
+    allScopesCount: 3,
+    mode: 'changes' as const,
+    nextRun: new Date('2022-04-09T07:00:00Z'),
+    enabled: true,
+  };
+  add('subscribed', 'subscriptions', buildSubscribedCard({ subscription, position: 1 }, ctx));
+  add('subscriptions', 'subscriptions', buildSubscriptionsCard({ subscriptions: [subscription, { ...subscription, id: 'b', enabled: false, disabledReason: 'The bot is no longer in this conversation.' }] }, ctx));
+  add('subscriptions empty', 'subscriptions', buildSubscriptionsCard({ subscriptions: [], banner: { text: 'There is no digest here to stop.' } }, localCtx));
+  add('welcome', 'welcome', buildWelcomeCard(ctx));
   return cases;
 }

@@ -53,7 +53,7 @@ describe('digest scheduler', () => {
 
   afterEach(async () => {
     // Stop while time is still fake, so no real timer outlives the test.
-    for (const s of running.splice(0)) await Promise.race([s.stop(), Promise.resolve()]);
+    for (const s of running.splice(0)) await s.stop();
     clock?.restore();
     clock = undefined;
     for (const s of stores.splice(0)) await s.close();

@@ -78,6 +78,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     MicrosoftAppPassword: config.bot.password ?? '',
     MicrosoftAppType: config.bot.appType,
     MicrosoftAppTenantId: config.bot.tenantId ?? '',
+    ...(config.bot.openIdMetadata ? { BotOpenIdMetadata: config.bot.openIdMetadata } : {}),
   });
   const adapter = new CloudAdapter(auth);
 

@@ -35,6 +35,8 @@ export interface Config {
     tenantId?: string;
     password?: string;
     allowUnauthenticated: boolean;
+    /** OpenID metadata that inbound channel tokens are checked against (default: Azure Bot Service's). */
+    openIdMetadata?: string;
   };
   arm: {
     endpoint: string;
@@ -223,7 +225,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     mode,
     port,
     host,
-    bot: { appId, appType, tenantId, password, allowUnauthenticated },
+    bot: { appId, appType, tenantId, password, allowUnauthenticated, openIdMetadata: str(env, 'BotOpenIdMetadata') },
     arm: { endpoint: arm.endpoint, credential: arm.credentialMode, clientId: arm.clientId },
     scopes,
     readConcurrency: int(env, 'PIM_READ_CONCURRENCY', 8, 1, 64),

@@ -50,8 +50,16 @@ export async function findAlert(deps: CoreDeps, name: string, scopeRef?: string)
     throw new BotError('NotSupported', first?.error ?? 'I could not read any scope.', 'Check the bot identity has Reader on the scopes, then try again.');
   }
   const all = readable.flatMap((r) => r.alerts!);
-  const r = resolveAlert(name, candidates(all));
-  if (!r.ok) throw new BotError(r.code === 'Ambiguous' ? 'Ambiguous' : 'AlertNotFound', r.message, 'Type `alerts` to see the alerts by name.');
+  const known = candidates(all);
+  const r = resolveAlert(name, known);
+  if (!r.ok) {
+    if (r.code === 'Ambiguous') {
+      // People know alerts by their display names, not their ids.
+      const names = r.candidates.map((id) => known.find((k) => k.id === id)?.displayName ?? id);
+      throw new BotError('Ambiguous', `"${name}" matches ${names.length} alerts: ${names.join('; ')}.`, 'Type more of the name, or the full alert name in quotes.');
+    }
+    throw new BotError('AlertNotFound', r.message, 'Type `alerts` to see the alerts by name.');
+  }
   const hits = readable
     .map((s) => ({ s, alert: s.alerts!.find((a) => a.name.toLowerCase() === r.alertId.toLowerCase()) }))
     .filter((h): h is { s: ScopeAlerts; alert: Alert } => !!h.alert);

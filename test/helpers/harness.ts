@@ -47,7 +47,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const connector = await startFakeConnector({ perConversation: false, global: false });
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pim-bot-'));
   const config = loadConfig(
-    { PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, PIM_TIME_ZONE: 'UTC', ...options.env },
+    { PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, PIM_TIME_ZONE: 'UTC', PIM_ALLOWED_TENANTS: TENANT_ID, ...options.env },
     { normalizeScope, localEndpoint: sim.url, localScopes: sim.scopes.map((s) => ({ scope: s.id, displayName: s.displayName })) },
   );
   const app = await createApp(config, {

@@ -1,0 +1,258 @@
+// One-click remediation through the real pipeline: Teams-shaped adaptiveCard/action invokes go to
+// /api/messages, the bot checks the person and the signed data, writes to the in-process
+// simulator, answers with the updated card, updates the card for everyone and posts thread
+// replies to the fake Bot Connector. Each test asserts on the ARM calls the simulator saw.
+import { strict as assert } from 'node:assert';
+import { assertValidCard } from '../cards/validateCard';
+import { PRINCIPAL_IDS, PLAYGROUND_READER_OBJECT_ID, SUBSCRIPTIONS } from '../../sim/seed';
+import { ALEX, buttons, cardAction, cardText, channelMessage, personalMessage, startHarness, type Harness, type Who } from '../helpers/harness';
+
+const READER: Who = { id: '29:megan', name: 'Megan Bowen', aadObjectId: PLAYGROUND_READER_OBJECT_ID };
+const GROUP_MEMBER: Who = { id: '29:tomas', name: 'Tomás Ribeiro', aadObjectId: PRINCIPAL_IDS.pimOperatorsMember };
+const CUSTOM_ROLE: Who = { id: '29:yuki', name: 'Yuki Tanaka', aadObjectId: PRINCIPAL_IDS.customRoleUser };
+const DANA: Who = { id: '29:dana', name: 'Dana Whitfield', aadObjectId: PRINCIPAL_IDS.subscriptionOwner };
+
+type Json = Record<string, any>;
+
+function writes(h: Harness): Array<{ method: string; path: string }> {
+  return h.sim.requests.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.url.split('?')[0]! }));
+}
+
+async function cardFor(h: Harness, text: string, from: Who = ALEX): Promise<Json> {
+  const msg = channelMessage(h, text, from);
+  const before = h.cardsIn(msg.conversation.id).length;
+  const res = await h.post(msg);
+  assert.equal(res.status, 200);
+  const card = h.cardsIn(msg.conversation.id)[before];
+  assert.ok(card, `a card answered "${text}"`);
+  return card;
+}
+
+async function click(h: Harness, card: Json, verb: string, from: Who = ALEX, extra: { inputs?: Record<string, unknown>; pick?: (b: { data: Json }) => boolean } = {}): Promise<Json> {
+  const b = buttons(card).find((x) => x.verb === verb && (!extra.pick || extra.pick(x)));
+  assert.ok(b, `the card has a ${verb} button (has: ${buttons(card).map((x) => x.verb).join(', ')})`);
+  const res = await h.post(cardAction(h, b, { from, inputs: extra.inputs }));
+  assert.equal(res.status, 200);
+  assert.equal(res.body.type, 'application/vnd.microsoft.card.adaptive');
+  assertValidCard(res.body.value);
+  return res.body.value;
+}
+
+describe('card actions: dismiss, remediate, configure, refresh', function () {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('dismisses after a confirm step and shows who dismissed it', async () => {
+    const detail = await cardFor(h, 'alert permanent 1');
+    const confirm = await click(h, detail, 'dismissConfirm');
+    assert.match(cardText(confirm), /Dismiss this alert/);
+    assert.deepEqual(writes(h), [], 'nothing written before Confirm');
+    const done = await click(h, confirm, 'dismiss');
+    assert.match(cardText(done), /Dismissed by Alex Wilber/);
+    const patch = writes(h);
+    assert.equal(patch.length, 1);
+    assert.equal(patch[0]!.method, 'PATCH');
+    assert.match(patch[0]!.path, /roleManagementAlerts\/TooManyPermanentOwnersAssignedToResource$/);
+    assert.equal(h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyPermanentOwnersAssignedToResource')!.isActive, false);
+    const audit = await h.app.deps.store.latestAudit(5);
+    assert.ok(audit.some((e) => e.action === 'dismiss' && e.result === 'succeeded' && e.actorName === 'Alex Wilber'));
+  });
+
+  it('makes one ARM write when two people confirm at once, and tells the second who did it', async () => {
+    const detail = await cardFor(h, 'alert permanent 1');
+    const confirm = await click(h, detail, 'dismissConfirm');
+    const b = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+    const [r1, r2] = await Promise.all([h.post(cardAction(h, b, { from: ALEX })), h.post(cardAction(h, b, { from: DANA }))]);
+    assert.equal(writes(h).length, 1);
+    const texts = [cardText(r1.body.value), cardText(r2.body.value)].join('\n');
+    assert.match(texts, /Dismissed by/);
+    assert.match(texts, /already/i);
+  });
+
+  it('refuses a replay of a completed action without an ARM call', async () => {
+    const confirm = await click(h, await cardFor(h, 'alert permanent 1'), 'dismissConfirm');
+    const b = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+    await h.post(cardAction(h, b));
+    const before = writes(h).length;
+    const replay = await h.post(cardAction(h, b));
+    assert.match(cardText(replay.body.value), /already used|already/i);
+    assert.equal(writes(h).length, before);
+  });
+
+  it('remediates one incident and re-reads the alert', async () => {
+    const detail = await cardFor(h, 'alert duplicate 1');
+    const confirm = await click(h, detail, 'remediateConfirm');
+    const done = await click(h, confirm, 'remediate');
+    assert.match(cardText(done), /remediated by Alex Wilber/);
+    const w = writes(h);
+    assert.equal(w.length, 1);
+    assert.match(w[0]!.path, /alertIncidents\/[^/]+\/remediate$/);
+  });
+
+  it('changes a configuration through the form, validating before sending', async () => {
+    const cfg = await cardFor(h, 'config "too many owners assigned to a resource" 1');
+    const form = await click(h, cfg, 'configure');
+    const bad = await click(h, form, 'configureSubmit', ALEX, { inputs: { isEnabled: 'true', thresholdNumberOfOwners: '5', thresholdPercentageOfOwnersOutOfAllRoleMembers: '140' } });
+    assert.match(cardText(bad), /100/);
+    assert.deepEqual(writes(h), [], 'an invalid form makes no write');
+    const saved = await click(h, form, 'configureSubmit', ALEX, { inputs: { isEnabled: 'true', thresholdNumberOfOwners: '5', thresholdPercentageOfOwnersOutOfAllRoleMembers: '40' } });
+    assert.match(cardText(saved), /Saved by Alex Wilber/);
+    const cfgNow = h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyOwnersAssignedToResource')!.configuration;
+    assert.equal(cfgNow.settings.thresholdNumberOfOwners, 5);
+    assert.equal(cfgNow.settings.thresholdPercentageOfOwnersOutOfAllRoleMembers, 40);
+  });
+
+  it('refreshes, polls to the end, updates the card and posts the outcome in the thread', async () => {
+    const msg = channelMessage(h, 'alert outside 1');
+    await h.post(msg);
+    const detail = h.cardsIn(msg.conversation.id).at(-1)!;
+    const confirm = await click(h, detail, 'refreshConfirm');
+    const started = await click(h, confirm, 'refresh');
+    assert.match(cardText(started), /Refreshing — started by Alex Wilber/);
+    await h.app.operations.idle();
+    const thread = h.connector.allDelivered().map((a) => a.activity).filter((a) => typeof a.text === 'string' && /Refresh of/.test(a.text as string));
+    assert.equal(thread.length, 1, 'exactly one outcome reply');
+    assert.match(thread[0]!.text as string, /succeeded/);
+    const ops = await h.app.deps.store.listUnreportedOperations();
+    assert.equal(ops.length, 0);
+  });
+
+  it('reports a failed refresh the same way', async () => {
+    h.sim.setFaults({ failRefreshFor: ['AzureRolesAssignedOutsidePimAlert'] });
+    const detail = await cardFor(h, 'alert outside 1');
+    const confirm = await click(h, detail, 'refreshConfirm');
+    await click(h, confirm, 'refresh');
+    await h.app.operations.idle();
+    const texts = h.connector.allDelivered().map((a) => a.activity.text).filter((t): t is string => typeof t === 'string');
+    assert.ok(texts.some((t) => /Refresh of .* failed/.test(t)), texts.join('\n'));
+  });
+
+  it('answers text commands with the confirm step and changes nothing', async () => {
+    for (const text of ['dismiss permanent 1', 'remediate duplicate 1 1', 'refresh all 1', 'refresh outside 1']) {
+      const card = await cardFor(h, text);
+      assert.ok(buttons(card).some((b) => ['dismiss', 'remediate', 'refresh'].includes(b.verb)), `${text} shows a Confirm button`);
+    }
+    assert.deepEqual(writes(h), []);
+    const audit = await h.app.deps.store.latestAudit(10);
+    assert.ok(audit.filter((e) => e.result === 'awaitingConfirmation').length >= 4);
+  });
+});
+
+describe('card actions: who may act', function () {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  async function tryDismiss(who: Who, scopeRef = '1'): Promise<string> {
+    const detail = await cardFor(h, `alert permanent ${scopeRef}`, ALEX);
+    const confirm = await click(h, detail, 'dismissConfirm', ALEX);
+    const b = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+    const res = await h.post(cardAction(h, b, { from: who }));
+    return cardText(res.body.value);
+  }
+
+  it('refuses a Reader, with no ARM write, and audits the refusal', async () => {
+    const text = await tryDismiss(READER);
+    assert.match(text, /Owner or User Access Administrator/);
+    assert.deepEqual(writes(h), []);
+    const audit = await h.app.deps.store.latestAudit(3);
+    assert.ok(audit.some((e) => e.result === 'refused' && e.actorObjectId === READER.aadObjectId));
+  });
+
+  it('refuses a custom role with */write but notActions Microsoft.Authorization/*/write', async () => {
+    assert.match(await tryDismiss(CUSTOM_ROLE), /Owner or User Access Administrator|not allowed|need/i);
+    assert.deepEqual(writes(h), []);
+  });
+
+  it('allows a person through a group assignment (Owner of PIM Operators on Contoso Staging)', async () => {
+    const staging = h.sim.scopes.findIndex((s) => s.id === `subscriptions/${SUBSCRIPTIONS.staging}`) + 1;
+    const detail = await cardFor(h, `alerts ${staging}`, ALEX);
+    const details = buttons(detail).find((b) => b.verb === 'details')!;
+    const d = await h.post(cardAction(h, details, { from: GROUP_MEMBER }));
+    const dismissConfirm = buttons(d.body.value).find((b) => b.verb === 'dismissConfirm');
+    assert.ok(dismissConfirm);
+    const c = await h.post(cardAction(h, dismissConfirm, { from: GROUP_MEMBER }));
+    const dismiss = buttons(c.body.value).find((b) => b.verb === 'dismiss')!;
+    const done = await h.post(cardAction(h, dismiss, { from: GROUP_MEMBER }));
+    assert.match(cardText(done.body.value), /Dismissed by Tomás Ribeiro/);
+  });
+
+  it('refuses a person from another tenant without an ARM call', async () => {
+    const confirm = await click(h, await cardFor(h, 'alert permanent 1'), 'dismissConfirm');
+    const b = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+    const other = cardAction(h, b, { from: ALEX });
+    other.channelData = { ...other.channelData, tenant: { id: '11111111-2222-3333-4444-555555555555' } };
+    other.conversation = { ...other.conversation, tenantId: '11111111-2222-3333-4444-555555555555' };
+    const before = writes(h).length;
+    const res = await h.post(other);
+    assert.match(cardText(res.body.value), /organisation|tenant/i);
+    assert.equal(writes(h).length, before);
+  });
+
+  it('whoami tells each scope and why', async () => {
+    const msg = personalMessage(h, 'whoami', READER);
+    await h.post(msg);
+    const card = h.cardsIn(msg.conversation.id).at(-1)!;
+    assert.match(cardText(card), /Reader/);
+  });
+});
+
+describe('card actions: tampered data', function () {
+  let h: Harness;
+  let dismiss: { verb: string; data: Json };
+  // The bot's clock, injected: the expiry test moves it forward instead of waiting a week.
+  let offsetMs = 0;
+  before(async () => {
+    h = await startHarness({ overrides: { clock: { now: () => Date.now() + offsetMs } } });
+    const confirm = await click(h, await cardFor(h, 'alert permanent 1'), 'dismissConfirm');
+    dismiss = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const cases: Array<[string, (d: Json) => Json]> = [
+    ['a changed scope', (d) => ({ ...d, p: { ...d.p, scope: `subscriptions/${SUBSCRIPTIONS.development}` } })],
+    ['a changed alert', (d) => ({ ...d, p: { ...d.p, alertId: 'TooManyOwnersAssignedToResource' } })],
+    ['a bad signature', (d) => ({ ...d, sig: d.sig.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')) })],
+    ['no signature (plain data)', (d) => ({ a: d.p })],
+    ['an expiry moved later', (d) => ({ ...d, exp: d.exp + 86_400_000 })],
+    ['a traversal in the alert id', (d) => ({ ...d, p: { ...d.p, alertId: '../../roleAssignments' } })],
+  ];
+  for (const [name, tamper] of cases) {
+    it(`refuses ${name} without an ARM call, and audits it`, async () => {
+      const before = writes(h).length;
+      const res = await h.post(cardAction(h, { verb: dismiss.verb, data: tamper(dismiss.data) }));
+      assert.match(cardText(res.body.value), /changed|not from this bot|cannot verify|expired/i);
+      assert.equal(writes(h).length, before);
+      const audit = await h.app.deps.store.latestAudit(1);
+      assert.equal(audit[0]!.result, 'refused');
+    });
+  }
+
+  it('refuses data whose verb does not match the button', async () => {
+    const res = await h.post(cardAction(h, { verb: 'remediate', data: dismiss.data }));
+    assert.match(cardText(res.body.value), /does not match/);
+  });
+
+  it('refuses an expired card', async () => {
+    offsetMs = 8 * 24 * 3600_000;
+    try {
+      const before = writes(h).length;
+      const res = await h.post(cardAction(h, dismiss));
+      assert.match(cardText(res.body.value), /expired/i);
+      assert.equal(writes(h).length, before);
+    } finally {
+      offsetMs = 0;
+    }
+  });
+});

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ALERT_KINDS, ALERT_KIND_NAMES } from '../../sim/model';
-import { defaultSeed, EXAMPLE_SCOPE, PLAYGROUND_USER_OBJECT_ID, PRINCIPAL_IDS, SCOPES } from '../../sim/seed';
+import { defaultSeed, EXAMPLE_SCOPE, PLAYGROUND_USER_OBJECT_ID, PLAYGROUND_READER_OBJECT_ID, PRINCIPAL_IDS, SCOPES } from '../../sim/seed';
 import { simulatorOptionsFromEnv } from '../../sim/main';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -70,15 +70,16 @@ describe('simulator seed', () => {
     assert.equal(example.displayName, 'Contoso Production');
   });
 
-  it("seeds the Playground's default user as Owner of every subscription", () => {
-    // The id the installed Playground actually sends for its default user.
-    const bundle = fs.readFileSync(path.join(__dirname, '..', '..', 'node_modules', '@microsoft', 'm365agentsplayground', 'dist', 'index.js'), 'utf8');
-    const m = bundle.match(/currentUser:\\n(?:\s+\w+: [^\\]*\\n)*?\s+aadObjectId: ([0-9a-f-]+)/);
-    assert.ok(m, 'found the Playground default user config');
-    assert.equal(m[1], PLAYGROUND_USER_OBJECT_ID);
+  it("seeds the local run's Playground users: Alex Wilber Owner of every subscription, Megan Bowen a Reader", () => {
+    // The ids the Playground sends come from sim/playground.yml, which `npm start` hands to it.
+    const yml = fs.readFileSync(path.join(__dirname, '..', '..', 'sim', 'playground.yml'), 'utf8');
+    const ids = [...yml.matchAll(/aadObjectId: ([0-9a-f-]+)/g)].map((m) => m[1]);
+    assert.equal(ids[0], PLAYGROUND_USER_OBJECT_ID);
+    assert.equal(ids[1], PLAYGROUND_READER_OBJECT_ID);
     const subs = seed.scopes.filter((s) => !s.id.includes('/resourceGroups/')).map((s) => `/${s.id}`);
     const owned = seed.roleAssignments.filter((a) => a.principalId === PLAYGROUND_USER_OBJECT_ID && a.roleDefinitionName === '8e3af657-a8ff-443c-a75c-2fe8c4bcb635').map((a) => a.scope);
     assert.deepEqual(owned.sort(), subs.sort());
+    assert.ok(seed.roleAssignments.some((a) => a.principalId === PLAYGROUND_READER_OBJECT_ID && a.roleDefinitionName === 'acdd72a7-3d1f-4e2b-ac9f-d41a8c79c6b8'));
   });
 
   it('names a principal for every exported id and gives the group a member', () => {

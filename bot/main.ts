@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
   let playground: ChildProcess | undefined;
   if (local && env.PLAYGROUND !== 'false') {
-    playground = startPlayground(`${url}/api/messages`);
+    playground = startPlayground(`${url}/api/messages`, config.dataDir);
     stops.unshift(async () => {
       playground?.kill('SIGTERM');
     });
@@ -80,12 +80,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-function startPlayground(endpoint: string): ChildProcess {
+function startPlayground(endpoint: string, dataDir: string): ChildProcess {
+  // The Playground writes its log under its working directory: keep it with the bot's data.
+  fs.mkdirSync(dataDir, { recursive: true });
   const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
   const child = spawn(
     process.execPath,
     [cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
     {
+      cwd: dataDir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BROWSER: 'none', M365_AGENTS_PLAYGROUND_CONFIG_PATH: path.resolve(__dirname, '..', 'sim', 'playground.yml') },
     },

@@ -204,7 +204,13 @@ function alertVm(alert: Alert, scope: string, ctx: CardContext, buttons: boolean
     incidentCount: count,
     meta: `${plural(count, 'incident')} · ${scanned}`,
     hasActions: buttons,
-    actions: buttons ? [executeAction(ctx, 'Details', { verb: 'details', scope, alertId: alert.name })] : [],
+    actions: buttons
+      ? [
+          executeAction(ctx, 'Details', { verb: 'details', scope, alertId: alert.name }),
+          // Every alert in the summary is active, so each can be dismissed from here (after a confirm step).
+          executeAction(ctx, 'Dismiss', { verb: 'dismissConfirm', scope, alertId: alert.name }),
+        ]
+      : [],
   };
 }
 

@@ -71,8 +71,6 @@ export class PimTeamsBot extends ActivityHandler {
         text: typeof a.text === 'string' ? a.text : '',
         entities: Array.isArray(a.entities) ? (a.entities as MentionEntity[]) : [],
       };
-      // A card submit that is not Action.Execute arrives as a message with a value and no text.
-      if (!message.text && a.value) message.text = '';
       const replies = await this.core.onMessage(message, TurnContext.getConversationReference(a));
       for (const r of replies) await context.sendActivity(toActivity(r));
       await next();

@@ -30,6 +30,9 @@ export interface TrackerOptions {
   leaseMs?: number;
 }
 
+/** A retry waits this much past the other holder's lease end, so it does not arrive just before it. */
+const LEASE_RETRY_MARGIN_MS = 250;
+
 function seconds(ms: number): string {
   if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
   return `${Math.round(ms / 60_000)} min`;
@@ -56,6 +59,8 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
   const owner = opts.owner ?? `${process.pid}-${randomUUID()}`;
   const leaseMs = opts.leaseMs ?? 60_000;
   const inFlight = new Map<string, Promise<void>>();
+  /** Operations whose lease this process holds, so a planned stop can hand them over at once. */
+  const held = new Set<string>();
   const retryTimers = new Set<NodeJS.Timeout>();
   const abort = new AbortController();
   let stopped = false;
@@ -78,7 +83,7 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
         const view = op.handle.alertId
           ? await detailCard(deps, scope, op.handle.alertId, { banner })
           : await summaryCard(deps, { scope: scope.scope, byId: true, banner });
-        if ('card' in view) await proactive.updateCard(op.conversation, op.cardActivityId, view.card);
+        await proactive.updateCard(op.conversation, op.cardActivityId, view.card);
       } catch (err) {
         // The thread reply below still tells people the outcome.
         logger.warn({ operation: op.id, err: { message: (err as Error).message } }, 'could not update the refreshed card');
@@ -87,24 +92,49 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
     await proactive.replyInThread(op.conversation, op.replyToId, { text });
   }
 
+  /** When to try again for an operation another process holds: just after its lease runs out. */
+  function retryDelay(op: PendingOperation): number {
+    const until = op.leaseUntil ? Date.parse(op.leaseUntil) : NaN;
+    if (Number.isNaN(until)) return leaseMs;
+    return Math.min(leaseMs, Math.max(LEASE_RETRY_MARGIN_MS, until - deps.clock.now() + LEASE_RETRY_MARGIN_MS));
+  }
+
   async function run(id: string): Promise<void> {
     const op = (await deps.store.listUnreportedOperations()).find((o) => o.id === id);
     if (!op) return;
     if (!(await lease(id))) {
       // Another process holds the lease; if it died, the lease runs out and this one takes over.
-      scheduleRetry(id, leaseMs);
+      scheduleRetry(id, retryDelay(op));
       return;
     }
+    held.add(id);
     const log = logger.child({ operation: id, scope: op.handle.scope, alertId: op.handle.alertId });
+    // The lease is renewed on its own beat rather than per poll: ARM may ask for a minute between
+    // polls, and a lease that lapsed while this process waited would let a second one poll too.
+    const lost = new AbortController();
+    const heartbeat = setInterval(() => {
+      lease(id).then(
+        (ok) => {
+          if (!ok) lost.abort();
+        },
+        (err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'could not renew the refresh lease'),
+      );
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    heartbeat.unref?.();
     let result: OperationResult;
     try {
       result = await deps.api.pollOperation(op.handle, {
         deadline: Date.parse(op.handle.startedAt) + deps.config.pollDeadlineMs,
-        abortSignal: abort.signal,
-        onProgress: () => void lease(id).catch(() => undefined),
+        abortSignal: AbortSignal.any([abort.signal, lost.signal]),
       });
     } catch (err) {
       if (stopped) return; // shutting down: the next process resumes it
+      if (lost.signal.aborted) {
+        // This process stalled past its lease and another took the refresh over; it reports.
+        held.delete(id);
+        log.warn('another process took over this refresh');
+        return;
+      }
       log.warn({ err: { message: (err as Error).message } }, 'polling a refresh failed');
       result = {
         outcome: 'failed',
@@ -112,12 +142,18 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
         durationMs: deps.clock.now() - Date.parse(op.handle.startedAt),
         polls: 0,
       };
+    } finally {
+      clearInterval(heartbeat);
     }
     if (stopped) return;
     // Re-check ownership right before reporting: exactly one process reports.
-    if (!(await lease(id))) return scheduleRetry(id, leaseMs);
+    if (!(await lease(id))) {
+      held.delete(id);
+      return scheduleRetry(id, leaseMs);
+    }
     await report(op, result);
     const first = await deps.store.markOperationReported(id, iso(deps.clock.now()));
+    held.delete(id);
     if (op.claimKey) await deps.store.releaseAction(op.claimKey);
     if (first) {
       await audit(
@@ -168,6 +204,17 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
       abort.abort();
       for (const t of retryTimers) clearTimeout(t);
       await Promise.allSettled(inFlight.values());
+      // A planned stop (deploy, SIGTERM) ends its leases now, so the next process resumes these
+      // refreshes straight away instead of waiting for the leases to run out.
+      const now = iso(deps.clock.now());
+      for (const id of held) {
+        try {
+          await deps.store.leasePendingOperation(id, owner, now, now);
+        } catch (err) {
+          logger.warn({ operation: id, err: { message: (err as Error).message } }, 'could not hand over a refresh; another process takes it over when its lease runs out');
+        }
+      }
+      held.clear();
     },
   };
 }

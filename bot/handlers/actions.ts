@@ -3,7 +3,7 @@
 // (the authorizer), happens once however many people click (a claim in the store), cannot be
 // replayed (the signed data's nonce), and is audited whatever the outcome.
 import { randomUUID } from 'node:crypto';
-import { buildConfigFormCard, parseConfigForm, type ActionPayload, type BannerInput } from '../../cards';
+import { buildConfigFormCard, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
 import type { ConfiguredScope } from '../config';
 import { cardContextOf, type CoreDeps } from '../core/deps';
@@ -108,21 +108,43 @@ async function updateForEveryone(deps: CoreDeps, turn: ActionTurn, card: Record<
   }
 }
 
+// ---- the confirm steps, shared by card buttons and text commands ----
+
+export function dismissConfirmation(scope: ConfiguredScope, alertId: string): ConfirmInput {
+  return {
+    question: `Dismiss this alert on ${scope.displayName ?? scope.scope}?`,
+    detail: 'It stops showing as active until PIM raises it again on a later scan.',
+    confirm: { verb: 'dismiss', scope: scope.scope, alertId },
+    confirmTitle: 'Dismiss',
+    destructive: true,
+  };
+}
+
+export function remediateConfirmation(scope: ConfiguredScope, alertId: string, incidentId: string): ConfirmInput {
+  return {
+    question: `Remediate incident ${incidentId}?`,
+    detail: 'PIM applies the fix it recommends for this incident (for example removing a standing assignment).',
+    confirm: { verb: 'remediate', scope: scope.scope, alertId, incidentId },
+    confirmTitle: 'Remediate',
+    destructive: true,
+  };
+}
+
+export function refreshConfirmation(scope: ConfiguredScope, alertId?: string): ConfirmInput {
+  return {
+    question: alertId ? 'Rescan this alert now?' : `Rescan every alert on ${scope.displayName ?? scope.scope} now?`,
+    detail: 'A scan can take a few minutes; I will post the result in this thread.',
+    confirm: { verb: 'refresh', scope: scope.scope, alertId },
+    confirmTitle: 'Refresh',
+  };
+}
+
 // ---- dismiss ----
 
 export async function dismissConfirm(deps: CoreDeps, p: Verb<'dismissConfirm'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   await authorize(deps, turn.action, scope, { action: 'dismiss', alertId: p.alertId });
-  const r = await detailCard(deps, scope, p.alertId, {
-    confirm: {
-      question: `Dismiss this alert on ${scope.displayName ?? scope.scope}?`,
-      detail: 'It stops showing as active until PIM raises it again on a later scan.',
-      confirm: { verb: 'dismiss', scope: scope.scope, alertId: p.alertId },
-      confirmTitle: 'Dismiss',
-      destructive: true,
-    },
-  });
-  return { card: (r as { card: Record<string, unknown> }).card };
+  return await detailCard(deps, scope, p.alertId, { confirm: dismissConfirmation(scope, p.alertId) });
 }
 
 export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTurn): Promise<ActionReply> {
@@ -140,7 +162,7 @@ export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTu
   } else {
     banner = { text: `Already dismissed by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
   }
-  const card = (await detailCard(deps, scope, p.alertId, { banner })) as { card: Record<string, unknown> };
+  const card = await detailCard(deps, scope, p.alertId, { banner });
   if (result.done) await updateForEveryone(deps, turn, card.card);
   return card;
 }
@@ -150,16 +172,7 @@ export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTu
 export async function remediateConfirm(deps: CoreDeps, p: Verb<'remediateConfirm'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   await authorize(deps, turn.action, scope, { action: 'remediate', alertId: p.alertId, incidentId: p.incidentId });
-  const r = (await detailCard(deps, scope, p.alertId, {
-    confirm: {
-      question: `Remediate incident ${p.incidentId}?`,
-      detail: 'PIM applies the fix it recommends for this incident (for example removing a standing assignment).',
-      confirm: { verb: 'remediate', scope: scope.scope, alertId: p.alertId, incidentId: p.incidentId },
-      confirmTitle: 'Remediate',
-      destructive: true,
-    },
-  })) as { card: Record<string, unknown> };
-  return r;
+  return await detailCard(deps, scope, p.alertId, { confirm: remediateConfirmation(scope, p.alertId, p.incidentId) });
 }
 
 export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: ActionTurn): Promise<ActionReply> {
@@ -177,7 +190,7 @@ export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: Acti
   } else {
     banner = { text: `Incident ${p.incidentId} already remediated by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
   }
-  const card = (await detailCard(deps, scope, p.alertId, { banner })) as { card: Record<string, unknown> };
+  const card = await detailCard(deps, scope, p.alertId, { banner });
   if (result.done) await updateForEveryone(deps, turn, card.card);
   return card;
 }
@@ -185,21 +198,16 @@ export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: Acti
 // ---- refresh ----
 
 async function refreshView(deps: CoreDeps, scope: ConfiguredScope, alertId: string | undefined, banner: BannerInput): Promise<Record<string, unknown>> {
-  if (alertId) return ((await detailCard(deps, scope, alertId, { banner })) as { card: Record<string, unknown> }).card;
-  return ((await summaryCard(deps, { scope: scope.scope, byId: true, banner })) as { card: Record<string, unknown> }).card;
+  if (alertId) return (await detailCard(deps, scope, alertId, { banner })).card;
+  return (await summaryCard(deps, { scope: scope.scope, byId: true, banner })).card;
 }
 
 export async function refreshConfirm(deps: CoreDeps, p: Verb<'refreshConfirm'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   await authorize(deps, turn.action, scope, { action: 'refresh', alertId: p.alertId });
-  const confirm = {
-    question: p.alertId ? 'Rescan this alert now?' : `Rescan every alert on ${scope.displayName ?? scope.scope} now?`,
-    detail: 'A scan can take a few minutes; I will post the result in this thread.',
-    confirm: { verb: 'refresh' as const, scope: scope.scope, alertId: p.alertId },
-    confirmTitle: 'Refresh',
-  };
-  if (p.alertId) return (await detailCard(deps, scope, p.alertId, { confirm })) as { card: Record<string, unknown> };
-  return (await summaryCard(deps, { scope: scope.scope, byId: true, confirm })) as { card: Record<string, unknown> };
+  const confirm = refreshConfirmation(scope, p.alertId);
+  if (p.alertId) return await detailCard(deps, scope, p.alertId, { confirm });
+  return await summaryCard(deps, { scope: scope.scope, byId: true, confirm });
 }
 
 export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTurn): Promise<ActionReply> {
@@ -272,7 +280,7 @@ export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>
   } else {
     banner = { text: `Already saved by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
   }
-  const card = (await configCard(deps, scope, p.alertId, banner)) as { card: Record<string, unknown> };
+  const card = await configCard(deps, scope, p.alertId, banner);
   if (result.done) await updateForEveryone(deps, turn, card.card);
   return card;
 }

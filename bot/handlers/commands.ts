@@ -6,7 +6,7 @@ import { cardContextOf, type CoreDeps } from '../core/deps';
 import { BotError } from '../core/errors';
 import type { Reply } from '../core/turn';
 import type { MessageTurn } from '../core/router';
-import { audit, authorize } from './actions';
+import { audit, authorize, dismissConfirmation, refreshConfirmation, remediateConfirmation } from './actions';
 import { findAlert, scopeByRef } from './lookup';
 import { summaryCard } from './read';
 import type { ConfiguredScope } from '../config';
@@ -29,13 +29,7 @@ export async function dismiss(deps: CoreDeps, cmd: CommandOf<'dismiss'>, turn: M
       alert: found.alert,
       scope: found.scope.scope,
       scopeDisplayName: found.scope.displayName,
-      confirm: {
-        question: `Dismiss this alert on ${found.scope.displayName ?? found.scope.scope}?`,
-        detail: 'It stops showing as active until PIM raises it again on a later scan.',
-        confirm: { verb: 'dismiss', scope: found.scope.scope, alertId: found.alert.name },
-        confirmTitle: 'Dismiss',
-        destructive: true,
-      },
+      confirm: dismissConfirmation(found.scope, found.alert.name),
     },
     cardContextOf(deps),
   );
@@ -67,13 +61,7 @@ export async function remediate(deps: CoreDeps, cmd: CommandOf<'remediate'>, tur
       alert: found.alert,
       scope: found.scope.scope,
       scopeDisplayName: found.scope.displayName,
-      confirm: {
-        question: `Remediate incident ${incidentId}?`,
-        detail: 'PIM applies the fix it recommends for this incident (for example removing a standing assignment).',
-        confirm: { verb: 'remediate', scope: found.scope.scope, alertId: found.alert.name, incidentId },
-        confirmTitle: 'Remediate',
-        destructive: true,
-      },
+      confirm: remediateConfirmation(found.scope, found.alert.name, incidentId),
     },
     cardContextOf(deps),
   );
@@ -90,12 +78,7 @@ export async function refresh(deps: CoreDeps, cmd: CommandOf<'refresh'>, turn: M
         alert: found.alert,
         scope: found.scope.scope,
         scopeDisplayName: found.scope.displayName,
-        confirm: {
-          question: 'Rescan this alert now?',
-          detail: 'A scan can take a few minutes; I will post the result in this thread.',
-          confirm: { verb: 'refresh', scope: found.scope.scope, alertId: found.alert.name },
-          confirmTitle: 'Refresh',
-        },
+        confirm: refreshConfirmation(found.scope, found.alert.name),
       },
       cardContextOf(deps),
     );
@@ -111,12 +94,7 @@ export async function refresh(deps: CoreDeps, cmd: CommandOf<'refresh'>, turn: M
     await summaryCard(deps, {
       scope: scope.scope,
       byId: true,
-      confirm: {
-        question: `Rescan every alert on ${scope.displayName ?? scope.scope} now?`,
-        detail: 'A scan can take a few minutes; I will post the result in this thread.',
-        confirm: { verb: 'refresh', scope: scope.scope },
-        confirmTitle: 'Refresh',
-      },
+      confirm: refreshConfirmation(scope),
     }),
   ];
 }

@@ -13,7 +13,7 @@ import {
 import type { CommandOf } from '../commands/parser';
 import { readAlertsAcrossScopes } from '../core/reader';
 import { cardContextOf, type CoreDeps } from '../core/deps';
-import type { Reply } from '../core/turn';
+import type { ActionReply, Reply } from '../core/turn';
 import { configuredScope, findAlert, scopeByRef } from './lookup';
 import type { ConfiguredScope } from '../config';
 
@@ -31,7 +31,7 @@ export interface SummaryOptions {
   confirm?: ConfirmInput;
 }
 
-export async function summaryCard(deps: CoreDeps, opts: SummaryOptions): Promise<Reply> {
+export async function summaryCard(deps: CoreDeps, opts: SummaryOptions): Promise<ActionReply> {
   let targets: readonly ConfiguredScope[] = deps.scopes;
   if (opts.scope && opts.scope !== 'all') targets = [opts.byId ? configuredScope(deps, opts.scope) : scopeByRef(deps, opts.scope)];
   const read = await readAlertsAcrossScopes(deps.api, targets, deps.config.readConcurrency);
@@ -56,8 +56,8 @@ export async function detailCard(
   deps: CoreDeps,
   scope: ConfiguredScope,
   alertId: string,
-  extra: { banner?: BannerInput; confirm?: Parameters<typeof buildDetailCard>[0]['confirm']; incidentPage?: number } = {},
-): Promise<Reply> {
+  extra: { banner?: BannerInput; confirm?: ConfirmInput; incidentPage?: number } = {},
+): Promise<ActionReply> {
   const alert = await deps.api.getAlert(scope.scope, alertId);
   return {
     card: buildDetailCard({ alert, scope: scope.scope, scopeDisplayName: scope.displayName, ...extra }, cardContextOf(deps)),
@@ -81,7 +81,7 @@ export async function scopes(deps: CoreDeps, page?: number): Promise<Reply[]> {
   return [{ card: buildScopesCard({ scopes: read.map((r) => ({ scope: r.scope, displayName: r.displayName, alerts: r.alerts, error: r.error })), page }, cardContextOf(deps)) }];
 }
 
-export async function configCard(deps: CoreDeps, scope: ConfiguredScope, alertId: string, banner?: BannerInput): Promise<Reply> {
+export async function configCard(deps: CoreDeps, scope: ConfiguredScope, alertId: string, banner?: BannerInput): Promise<ActionReply> {
   const [configuration, definition] = await Promise.all([
     deps.api.getAlertConfiguration(scope.scope, alertId),
     deps.api.getAlertDefinition(scope.scope, alertId).catch(() => undefined),

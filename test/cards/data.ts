@@ -11,6 +11,7 @@ import type {
   AlertIncidentProperties,
 } from '../../bot/azure/models';
 import { plainActionData, type CardContext } from '../../cards/actions';
+import { seededRandom } from '../../sim/arm';
 
 const EXAMPLES = path.join(__dirname, '..', 'fixtures', 'arm', 'examples');
 
@@ -35,17 +36,8 @@ export function testContext(overrides: Partial<CardContext> = {}): CardContext {
   return { actionData: plainActionData, now: new Date('2022-04-08T09:30:00Z'), ...overrides };
 }
 
-/** Small deterministic PRNG (mulberry32) so generated data is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic generated data: the same seeded generator the simulator's fault injection uses. */
+export const rng = seededRandom;
 
 function guid(next: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16)).join('');

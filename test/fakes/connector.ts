@@ -14,6 +14,7 @@ import {
   rateKeyOfConversation,
   type RateWindow,
 } from '../../bot/delivery/windows';
+import { seededRandom } from '../../sim/arm';
 
 export interface ScriptedAnswer {
   status: number;
@@ -103,17 +104,6 @@ function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
 
-/** Small seeded generator so that "1 % of requests fail" is the same run after run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function tenantOf(activity: Record<string, unknown> | undefined): string {
   const conversation = activity?.conversation as { tenantId?: unknown } | undefined;
@@ -129,7 +119,7 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
   const global = options.global === false ? [] : (options.global ?? TEAMS_GLOBAL_WINDOWS);
   const failureShare = options.failures?.share ?? 0;
   const failureStatuses = options.failures?.statuses ?? [500, 502, 503, 504];
-  const random = mulberry32(options.failures?.seed ?? 0x5eed);
+  const random = seededRandom(options.failures?.seed ?? 0x5eed);
 
   const requests: RecordedRequest[] = [];
   const conversationLogs = new Map<string, SlidingWindowLog>();

@@ -25,6 +25,8 @@ export interface OperationHandle {
   operationId?: string;
   /** ISO time the 202 was received. */
   startedAt: string;
+  /** x-ms-request-id of the 202, for the audit log. */
+  requestId?: string;
   /** The body of the 202, as first status. */
   initial?: AlertOperationResult;
 }
@@ -58,25 +60,30 @@ export interface PollOptions {
   abortSignal?: AbortSignal;
 }
 
+/** What a write returns: the service's request id, for the audit log. */
+export interface WriteResult {
+  requestId?: string;
+}
+
 export interface PimAlertsApi {
   // alerts
   listAlerts(scope: string): Promise<Alert[]>;
   getAlert(scope: string, alertId: string): Promise<Alert>;
   /** PATCH the alert; the service answers 204. Dismiss is `{ isActive: false }`. */
-  updateAlert(scope: string, alertId: string, update: { isActive: boolean }): Promise<void>;
+  updateAlert(scope: string, alertId: string, update: { isActive: boolean }): Promise<WriteResult>;
   refreshAlert(scope: string, alertId: string): Promise<OperationHandle>;
   refreshAllAlerts(scope: string): Promise<OperationHandle>;
   // configurations
   listAlertConfigurations(scope: string): Promise<AlertConfiguration[]>;
   getAlertConfiguration(scope: string, alertId: string): Promise<AlertConfiguration>;
-  updateAlertConfiguration(scope: string, alertId: string, update: AlertConfigurationUpdate): Promise<void>;
+  updateAlertConfiguration(scope: string, alertId: string, update: AlertConfigurationUpdate): Promise<WriteResult>;
   // definitions
   listAlertDefinitions(scope: string): Promise<AlertDefinition[]>;
   getAlertDefinition(scope: string, alertDefinitionId: string): Promise<AlertDefinition>;
   // incidents
   listAlertIncidents(scope: string, alertId: string): Promise<AlertIncident[]>;
   getAlertIncident(scope: string, alertId: string, incidentId: string): Promise<AlertIncident>;
-  remediateAlertIncident(scope: string, alertId: string, incidentId: string): Promise<void>;
+  remediateAlertIncident(scope: string, alertId: string, incidentId: string): Promise<WriteResult>;
   // operations
   getAlertOperation(scope: string, operationId: string): Promise<AlertOperationResult>;
   /** Polls a handle's Location until a terminal status or the deadline. Never throws for a failed

@@ -1,7 +1,7 @@
 // The PIM role management alerts API over ARM (Microsoft.Authorization, 2022-08-01-preview).
 // Every public method validates its scope and ids before building a URL, so nothing a person
 // typed can reshape the request; everything else (retries, token, host guard) is the pipeline's.
-import type { OperationHandle, OperationOutcome, OperationResult, PimAlertsApi, PollOptions, StatusDetailEntry } from './api';
+import type { OperationHandle, OperationOutcome, OperationResult, PimAlertsApi, PollOptions, StatusDetailEntry, WriteResult } from './api';
 import { ArmError, PimErrorCode, PimValidationError } from './errors';
 import {
   API_VERSION,
@@ -128,19 +128,19 @@ export class PimAlertsClient implements PimAlertsApi {
     return this.getOne<Alert>(this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}`), s, `the alert ${quoteId(id)}`);
   }
 
-  async updateAlert(scope: string, alertId: string, update: { isActive: boolean }): Promise<void> {
+  async updateAlert(scope: string, alertId: string, update: { isActive: boolean }): Promise<WriteResult> {
     const s = normalizeScope(scope);
     const id = validateId('alert', alertId);
     if (typeof update?.isActive !== 'boolean') {
       throw new PimValidationError(PimErrorCode.InvalidUpdate, 'An alert update must set isActive to true or false: dismissing an alert is { isActive: false }.');
     }
-    await this.t.send({
+    return writeResult(await this.t.send({
       method: 'PATCH',
       url: this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}`),
       body: { properties: { isActive: update.isActive } },
       scope: s,
       subject: `the alert ${quoteId(id)}`,
-    });
+    }));
   }
 
   async refreshAlert(scope: string, alertId: string): Promise<OperationHandle> {
@@ -165,6 +165,7 @@ export class PimAlertsClient implements PimAlertsApi {
       ...(alertId !== undefined ? { alertId } : {}),
       ...(operationId !== undefined ? { operationId } : {}),
       startedAt: new Date(this.t.clock.now()).toISOString(),
+      ...writeResult(res),
       ...(initial !== undefined ? { initial } : {}),
     };
   }
@@ -202,7 +203,7 @@ export class PimAlertsClient implements PimAlertsApi {
     return this.getOne<AlertConfiguration>(this.u(s, `roleManagementAlertConfigurations/${encodeURIComponent(id)}`), s, `the configuration of alert ${quoteId(id)}`);
   }
 
-  async updateAlertConfiguration(scope: string, alertId: string, update: AlertConfigurationUpdate): Promise<void> {
+  async updateAlertConfiguration(scope: string, alertId: string, update: AlertConfigurationUpdate): Promise<WriteResult> {
     const s = normalizeScope(scope);
     const id = validateId('alert', alertId);
     // Callers may hold data from JSON (card actions), so the discriminator is checked at run time too.
@@ -213,13 +214,13 @@ export class PimAlertsClient implements PimAlertsApi {
         'A configuration update must name its alertConfigurationType (for example TooManyOwnersAssignedToResourceAlertConfiguration): read the configuration first and send its type back.',
       );
     }
-    await this.t.send({
+    return writeResult(await this.t.send({
       method: 'PATCH',
       url: this.u(s, `roleManagementAlertConfigurations/${encodeURIComponent(id)}`),
       body: { properties: { ...update } },
       scope: s,
       subject: `the configuration of alert ${quoteId(id)}`,
-    });
+    }));
   }
 
   // ---- definitions ----
@@ -257,16 +258,16 @@ export class PimAlertsClient implements PimAlertsApi {
     );
   }
 
-  async remediateAlertIncident(scope: string, alertId: string, incidentId: string): Promise<void> {
+  async remediateAlertIncident(scope: string, alertId: string, incidentId: string): Promise<WriteResult> {
     const s = normalizeScope(scope);
     const id = validateId('alert', alertId);
     const inc = validateId('incident', incidentId);
-    await this.t.send({
+    return writeResult(await this.t.send({
       method: 'POST',
       url: this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}/alertIncidents/${encodeURIComponent(inc)}/remediate`),
       scope: s,
       subject: `the incident ${quoteId(inc)} of alert ${quoteId(id)}`,
-    });
+    }));
   }
 
   // ---- operations ----
@@ -330,4 +331,10 @@ export class PimAlertsClient implements PimAlertsApi {
       await clock.sleep(Math.min(wait, remaining), options.abortSignal);
     }
   }
+}
+
+/** The request id of a write's answer, kept for the audit log. */
+function writeResult(res: { headers: { get(name: string): string | undefined } }): WriteResult {
+  const requestId = res.headers.get('x-ms-request-id');
+  return requestId ? { requestId } : {};
 }

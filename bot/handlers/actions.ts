@@ -157,7 +157,7 @@ export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTu
   );
   let banner: BannerInput;
   if (result.done) {
-    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Alert dismissed (isActive: false).' });
+    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Alert dismissed (isActive: false).', armRequestId: result.value.requestId });
     banner = { text: `Dismissed by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
   } else {
     banner = { text: `Already dismissed by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
@@ -185,7 +185,7 @@ export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: Acti
   );
   let banner: BannerInput;
   if (result.done) {
-    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Incident remediated.' });
+    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Incident remediated.', armRequestId: result.value.requestId });
     banner = { text: `Incident ${p.incidentId} remediated by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
   } else {
     banner = { text: `Incident ${p.incidentId} already remediated by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
@@ -229,13 +229,13 @@ export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTu
       createdAt: nowIso(deps),
       claimKey: key,
     });
-    return id;
+    return { id, requestId: handle.requestId };
   });
   if (!result.done) {
     return { card: await refreshView(deps, scope, p.alertId, { text: `Already refreshing — started by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' }) };
   }
-  await audit(deps, turn.action, { ...what, result: 'started', detail: 'Refresh started; the result will be posted in the thread.' });
-  deps.background?.trackOperation(result.value);
+  await audit(deps, turn.action, { ...what, result: 'started', detail: 'Refresh started; the result will be posted in the thread.', armRequestId: result.value.requestId });
+  deps.background?.trackOperation(result.value.id);
   return { card: await refreshView(deps, scope, p.alertId, { text: `Refreshing — started by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'accent' }) };
 }
 
@@ -275,7 +275,7 @@ export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>
   const result = await once(deps, turn, `configure:${turn.nonce}`, what, () => deps.api.updateAlertConfiguration(scope.scope, p.alertId, parsed.update));
   let banner: BannerInput;
   if (result.done) {
-    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: `Configuration saved: ${JSON.stringify(parsed.update)}` });
+    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: `Configuration saved: ${JSON.stringify(parsed.update)}`, armRequestId: result.value.requestId });
     banner = { text: `Saved by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
   } else {
     banner = { text: `Already saved by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };

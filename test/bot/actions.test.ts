@@ -60,7 +60,7 @@ describe('card actions: dismiss, remediate, configure, refresh', function () {
     assert.match(patch[0]!.path, /roleManagementAlerts\/TooManyPermanentOwnersAssignedToResource$/);
     assert.equal(h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyPermanentOwnersAssignedToResource')!.isActive, false);
     const audit = await h.app.deps.store.latestAudit(5);
-    assert.ok(audit.some((e) => e.action === 'dismiss' && e.result === 'succeeded' && e.actorName === 'Alex Wilber'));
+    assert.ok(audit.some((e) => e.action === 'dismiss' && e.result === 'succeeded' && e.actorName === 'Alex Wilber' && /^[0-9a-f-]{36}$/.test(e.armRequestId ?? '')));
   });
 
   it('makes one ARM write when two people confirm at once, and tells the second who did it', async () => {

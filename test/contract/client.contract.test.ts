@@ -16,6 +16,8 @@ import {
 import { FakeCredential, FakeHttpClient } from '../azure/fakes';
 import { exampleFilesOnDisk, fillPath, loadContractCases, type ContractCase } from './examples';
 
+const REQUEST_ID = '8d6b2a3e-44e1-4f0b-9d53-0c7e2b1f6a90';
+
 const ARM = 'https://management.azure.com';
 // Some examples use placeholders ("{operationId}") where a real id goes; a real-looking id stands in.
 const PLACEHOLDER = /^\{\w+\}$/;
@@ -26,7 +28,7 @@ function concreteParameters(c: ContractCase): Record<string, unknown> {
 }
 
 function clientFor(c: ContractCase): { client: PimAlertsClient; http: FakeHttpClient } {
-  const http = new FakeHttpClient().reply({ status: c.status, headers: c.responseHeaders, body: c.responseBody });
+  const http = new FakeHttpClient().reply({ status: c.status, headers: { ...c.responseHeaders, 'x-ms-request-id': REQUEST_ID }, body: c.responseBody });
   return { client: new PimAlertsClient({ endpoint: ARM, credential: new FakeCredential(), httpClient: http }), http };
 }
 
@@ -110,7 +112,8 @@ function assertTypedResponse(c: ContractCase, result: unknown): void {
     case 'AlertConfigurations_Update':
     case 'AlertIncidents_Remediate':
       assert.equal(c.status, 204);
-      assert.equal(result, undefined);
+      // No body: what the caller gets is the request id, for the audit log.
+      assert.deepEqual(result, { requestId: REQUEST_ID });
       return;
     default:
       assert.fail(`no response assertion for ${c.operationId}`);

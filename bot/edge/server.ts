@@ -5,6 +5,7 @@
 import restify from 'restify';
 import type { CloudAdapter, TurnContext } from 'botbuilder';
 import type { Logger } from '../log';
+import { PAGES } from './pages';
 
 export interface ServerOptions {
   adapter: CloudAdapter;
@@ -25,6 +26,14 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
     res.send(200, { status: 'ok', ...(opts.health?.() ?? {}) });
     return next();
   });
+
+  for (const [path, html] of Object.entries(PAGES)) {
+    server.get(path, (_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=3600' });
+      res.end(html);
+      return next();
+    });
+  }
 
   server.post('/api/messages', async (req, res) => {
     const body: unknown = req.body;

@@ -124,6 +124,15 @@ describe('conversation: the HTTP edge', function () {
     assert.equal(((await res.json()) as { status: string }).status, 'ok');
   });
 
+  it('serves the about, privacy and terms pages the Teams manifest links to', async () => {
+    for (const path of ['/', '/privacy', '/terms']) {
+      const res = await fetch(`${h.url}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(await res.text(), /<h1>/);
+    }
+  });
+
   for (const [name, body, type] of [
     ['not JSON', '{"type": "message", ', 'application/json'],
     ['a JSON array', '[1,2,3]', 'application/json'],

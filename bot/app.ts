@@ -84,7 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger };
   const proactive = createProactive(adapter, config.bot.appId ?? '', logger);
-  const operations = createOperationTracker({ deps, proactive, logger });
+  const operations = createOperationTracker({ deps, proactive, logger, leaseMs: config.operationLeaseMs });
   deps.background = { trackOperation: (id) => operations.track(id), updateCard: (ref, id, card) => proactive.updateCard(ref, id, card) };
   // Digests go through the rate-limited, retrying delivery; the owner names this process in the
   // store's run claims and stays the same across restarts on a fixed port.

@@ -57,6 +57,11 @@ export interface Config {
   timeZone: string;
   logLevel: string;
   pollDeadlineMs: number;
+  /**
+   * How long a process's claim on polling a refresh lasts without renewal. A process that dies
+   * mid-poll holds the refresh this long before another (or its restart) takes it over.
+   */
+  operationLeaseMs: number;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -236,5 +241,6 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     timeZone,
     logLevel,
     pollDeadlineMs: int(env, 'PIM_REFRESH_DEADLINE_MINUTES', 30, 1, 24 * 60) * 60_000,
+    operationLeaseMs: int(env, 'PIM_OPERATION_LEASE_SECONDS', 60, 5, 3600) * 1000,
   };
 }

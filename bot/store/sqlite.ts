@@ -216,7 +216,8 @@ interface OperationRow {
   reported_at: string | null;
 }
 
-type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId'>;
+// claimKey travels with the operation so whichever process reports it also frees the refresh button.
+type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey'>;
 
 interface SubscriptionRow {
   id: string;
@@ -262,6 +263,7 @@ function operationFromRow(r: OperationRow): PendingOperation {
     conversation: data.conversation,
     cardActivityId: data.cardActivityId,
     replyToId: data.replyToId,
+    claimKey: data.claimKey,
     createdAt: r.created_at,
     leaseOwner: opt(r.lease_owner),
     leaseUntil: opt(r.lease_until),
@@ -395,7 +397,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
   const addOperationTx = write((op: PendingOperation) => {
     prune();
-    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId };
+    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
     stmts.insertOperation.run(op.id, JSON.stringify(data), op.createdAt);
   });
 

@@ -1,0 +1,346 @@
+// A refresh outlives the process that started it. The bot runs here as a separate process (the
+// real bot/main.ts, configured through the environment like a deployment), talks to the in-process
+// PIM simulator as ARM and to the recording fake Bot Connector as Teams, and is driven over HTTP
+// with Teams-shaped activities. The test kills it with SIGKILL while a refresh is being polled,
+// starts it again on the same DATA_DIR, and checks that the people in the channel get exactly one
+// result: one reply in the thread and the card updated, never two, never none.
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore, type SqliteBotStore } from '../../bot/store/sqlite';
+import { startSimulator, type Simulator } from '../../sim/server';
+import { SCOPES } from '../../sim/seed';
+import { startFakeConnector, type FakeConnector, type StoredActivity } from '../fakes/connector';
+import { ALEX, TENANT_ID, buttons, cardAction, cardText, channelMessage } from '../helpers/harness';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'bot', 'main.ts');
+// The child gets the same loopback-only network guard as this process.
+const NETWORK_GUARD = path.join(ROOT, 'test', 'setup.ts');
+/**
+ * The scan at ARM is NotStarted for its first second, Running for two, then done: the kill lands
+ * while it runs, and the restarted bot's first poll (at least a lease later) finds it finished.
+ */
+const REFRESH_MS = 3000;
+const START_TIMEOUT_MS = 10_000;
+
+// ---- the bot as a child process ----
+
+interface BotProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Every JSON log line the process wrote, in order. */
+  readonly logs: Json[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+  output(): string;
+}
+
+const running = new Set<BotProcess>();
+
+/**
+ * Starts `bot/main.ts` in its own process group (so a kill reaches everything it started) and
+ * resolves once it logs "bot listening". Node with tsx's require hook rather than the tsx CLI, so
+ * the pid is the bot itself and SIGKILL leaves no orphaned grandchild polling on.
+ */
+async function startBot(env: Record<string, string>, cwd: string): Promise<BotProcess> {
+  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), '--require', NETWORK_GUARD, MAIN], {
+    cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Nothing from the developer's shell (a PIM_SCOPES or MicrosoftAppId there would change the run).
+    env: { PATH: process.env.PATH ?? '', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}), ...env },
+  });
+  const logs: Json[] = [];
+  let text = '';
+  let partial = '';
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    }),
+  );
+  let onListening: ((url: string) => void) | undefined;
+  child.stdout!.on('data', (b: Buffer) => {
+    text += b.toString();
+    partial += b.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as Json;
+      logs.push(entry);
+      if (entry.msg === 'bot listening') onListening?.(entry.url as string);
+    }
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    text += b.toString();
+  });
+
+  const bot: BotProcess = { child, url: '', logs, exited, hasExited: () => done, output: () => text.slice(-4000) };
+  running.add(bot);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`The bot did not log "bot listening" within ${START_TIMEOUT_MS} ms:\n${text.slice(-4000)}`)), START_TIMEOUT_MS);
+    onListening = (u) => {
+      clearTimeout(timer);
+      resolve(u);
+    };
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`The bot exited (${code ?? signal}) before listening:\n${text.slice(-4000)}`));
+    });
+  });
+  return Object.assign(bot, { url });
+}
+
+async function stopBot(bot: BotProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (!bot.hasExited()) {
+    try {
+      process.kill(-bot.child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  }
+  const result = await withTimeout(bot.exited, 5000, `the bot to exit after ${signal}`);
+  running.delete(bot);
+  return result;
+}
+
+// ---- waiting, with bounds ----
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}.`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitFor<T>(what: string, ms: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// ---- Teams over HTTP ----
+
+async function post(bot: BotProcess, activity: Json): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+  const raw = await res.text();
+  return { status: res.status, body: raw ? JSON.parse(raw) : undefined };
+}
+
+function adaptiveCard(a: StoredActivity): Json | undefined {
+  const atts = (a.activity.attachments as Array<{ contentType: string; content: Json }> | undefined) ?? [];
+  return atts.find((x) => x.contentType === 'application/vnd.microsoft.card.adaptive')?.content;
+}
+
+/** Replies carrying a refresh outcome, across every conversation and thread. */
+function outcomeReplies(connector: FakeConnector): StoredActivity[] {
+  return connector.allDelivered().filter((a) => typeof a.activity.text === 'string' && /^Refresh of /.test(a.activity.text));
+}
+
+interface Started {
+  msg: Json;
+  cardId: string;
+  detail: Json;
+  operationId: string;
+}
+
+/** `alert outside` in the channel, then Refresh → Confirm on the card the bot posted. */
+async function startRefresh(bot: BotProcess, connector: FakeConnector, store: SqliteBotStore): Promise<Started> {
+  const msg = channelMessage({ connector }, 'alert outside');
+  assert.equal((await post(bot, msg)).status, 200);
+  const posted = connector.delivered(msg.conversation.id).filter((a) => adaptiveCard(a));
+  assert.equal(posted.length, 1, 'the bot answered with one card');
+  const cardId = posted[0]!.id;
+  const detail = adaptiveCard(posted[0]!)!;
+  assert.match(cardText(detail), /AzureRolesAssignedOutsidePimAlert|outside PIM/i);
+
+  const confirm = await click(bot, connector, msg, cardId, detail, 'refreshConfirm');
+  assert.match(cardText(confirm), /Rescan this alert now\?/);
+  const started = await click(bot, connector, msg, cardId, confirm, 'refresh');
+  assert.match(cardText(started), /Refreshing — started by Alex Wilber/);
+
+  // The card answered only after the operation was stored: it is there to resume.
+  const ops = await store.listUnreportedOperations();
+  assert.equal(ops.length, 1, 'one pending refresh in the store');
+  assert.equal(ops[0]!.cardActivityId, cardId);
+  assert.match(ops[0]!.handle.location, /roleManagementAlertOperations\//);
+  return { msg, cardId, detail, operationId: ops[0]!.id };
+}
+
+async function click(bot: BotProcess, connector: FakeConnector, msg: Json, cardId: string, card: Json, verb: string): Promise<Json> {
+  const b = buttons(card).find((x) => x.verb === verb);
+  assert.ok(b, `the card has a ${verb} button (has: ${buttons(card).map((x) => x.verb).join(', ')})`);
+  const res = await post(bot, cardAction({ connector }, b, { from: ALEX, conversationOf: msg, cardActivityId: cardId }));
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.type, 'application/vnd.microsoft.card.adaptive');
+  return res.body.value as Json;
+}
+
+/** The operation's row as the store holds it (lease and report columns included). */
+function operationRow(dataDir: string, id: string): { lease_owner: string | null; lease_until_ms: number | null; reported_at: string | null } {
+  const db = new Database(path.join(dataDir, 'pim-alerts.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT lease_owner, lease_until_ms, reported_at FROM pending_operations WHERE id = ?').get(id) as never;
+  } finally {
+    db.close();
+  }
+}
+
+/** The first poll of the operation reached ARM and the process holds the lease: it is mid-poll. */
+async function waitUntilPolling(sim: Simulator, dataDir: string, operationId: string): Promise<void> {
+  await waitFor('the first poll of the refresh', 5000, () => sim.requests.some((r) => r.method === 'GET' && /roleManagementAlertOperations\//.test(r.url)));
+  await waitFor('the poll lease in the store', 5000, () => operationRow(dataDir, operationId).lease_owner !== null);
+}
+
+/** Waits until ARM reports the scan Running, and checks it is not finished. */
+async function waitUntilScanRunning(sim: Simulator): Promise<void> {
+  const ops = sim.state.operationRecords();
+  assert.equal(ops.length, 1, 'one scan started at ARM');
+  const { runningAt, completesAt } = ops[0]!;
+  await waitFor('the scan to be Running', REFRESH_MS, () => Date.now() >= runningAt);
+  assert.ok(Date.now() < completesAt - 500, 'the scan is still running');
+}
+
+function refreshAudit(entries: Array<{ action: string; result: string }>): string[] {
+  return entries.filter((e) => e.action === 'refresh').map((e) => e.result).sort();
+}
+
+describe('durability: a refresh survives the bot process being killed', function () {
+  this.timeout(30_000);
+
+  let sim: Simulator;
+  let connector: FakeConnector;
+  let dataDir: string;
+  let cwd: string;
+  let store: SqliteBotStore | undefined;
+
+  const envFor = (leaseSeconds: number): Record<string, string> => {
+    const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
+    return {
+      PIM_SCOPES: `${production.displayName}=${production.id}`,
+      ARM_ENDPOINT: sim.url,
+      PIM_CREDENTIAL: 'none',
+      PIM_ALLOWED_TENANTS: TENANT_ID,
+      // Who may act is checked against the simulator's role assignments (Alex is Owner).
+      PIM_AUTHZ: 'rbac',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      PLAYGROUND: 'false',
+      LOG_LEVEL: 'info',
+      PIM_TIME_ZONE: 'UTC',
+      PIM_OPERATION_LEASE_SECONDS: String(leaseSeconds),
+    };
+  };
+
+  const openStore = (): SqliteBotStore => (store = openSqliteStore({ dataDir }));
+
+  beforeEach(async () => {
+    sim = await startSimulator({ refreshDurationMs: REFRESH_MS });
+    connector = await startFakeConnector({ perConversation: false, global: false });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-durability-'));
+    // A working directory of its own, so a developer's .env is not read by the child.
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-durability-cwd-'));
+  });
+
+  afterEach(async () => {
+    for (const bot of [...running]) await stopBot(bot, 'SIGKILL').catch(() => undefined);
+    await store?.close();
+    store = undefined;
+    await connector.close();
+    await sim.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('killed mid-poll, the restart reports exactly once; killed after reporting, the next restart sends nothing', async () => {
+    const env = envFor(5);
+    const first = await startBot(env, cwd);
+    const s = openStore();
+    const { cardId, detail, msg, operationId } = await startRefresh(first, connector, s);
+    await waitUntilPolling(sim, dataDir, operationId);
+    await waitUntilScanRunning(sim);
+
+    const killed = await stopBot(first, 'SIGKILL');
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(outcomeReplies(connector).length, 0, 'nothing reported before the kill');
+    assert.equal((await s.listUnreportedOperations()).length, 1, 'the refresh is still pending in the store');
+    assert.ok(operationRow(dataDir, operationId).lease_until_ms! > Date.now(), 'the killed process still holds the lease');
+
+    const second = await startBot(env, cwd);
+    assert.ok(second.logs.some((l) => l.msg === 'resuming refreshes started before the restart' && l.count === 1), 'the restart resumes the refresh');
+    const replies = await waitFor('the outcome reply', 15_000, () => outcomeReplies(connector).length > 0 && outcomeReplies(connector));
+    // The audit entry is written after the report is marked: once it is there, the run is over.
+    await waitFor('the refresh audit entry', 5000, async () => refreshAudit(await s.latestAudit(50)).includes('succeeded'));
+
+    assert.equal(replies.length, 1, 'exactly one outcome reply');
+    assert.equal(outcomeReplies(connector).length, 1, 'still exactly one outcome reply');
+    const reply = replies[0]!;
+    assert.match(reply.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\./);
+    assert.equal(reply.conversationId, msg.conversation.id, 'posted in the thread of the card');
+    assert.ok(second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId), 'the restarted process reported it');
+
+    // The card everyone sees was updated in place with the outcome.
+    const card = connector.activity(msg.conversation.id, cardId);
+    assert.ok(card && card.versions.length >= 2, 'the card was updated');
+    assert.ok(connector.requests.some((r) => r.method === 'PUT' && r.activityId === cardId && r.status === 200));
+    const updated = cardText(adaptiveCard(card)!);
+    assert.match(updated, /Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.notEqual(updated, cardText(detail));
+
+    assert.deepEqual(await s.listUnreportedOperations(), []);
+    assert.ok(operationRow(dataDir, operationId).reported_at, 'the store marks the refresh reported');
+    assert.deepEqual(refreshAudit(await s.latestAudit(50)), ['started', 'succeeded']);
+
+    // Killed again after reporting: the next restart has nothing to resume and sends nothing.
+    await stopBot(second, 'SIGKILL');
+    const requestsBefore = connector.requests.length;
+    const third = await startBot(env, cwd);
+    // resumeAll has run by the time the bot logs that it listens; give a stray send time to land.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(third.logs.some((l) => l.msg === 'resuming refreshes started before the restart'), false);
+    assert.equal(connector.requests.length, requestsBefore, 'the restarted bot sent nothing');
+    assert.equal(outcomeReplies(connector).length, 1, 'exactly one outcome reply over three processes');
+    assert.deepEqual(refreshAudit(await s.latestAudit(50)), ['started', 'succeeded']);
+
+    // Reporting freed the refresh button: the next click starts a new scan, not "already refreshing".
+    const confirm = await click(third, connector, msg, cardId, detail, 'refreshConfirm');
+    const again = await click(third, connector, msg, cardId, confirm, 'refresh');
+    assert.match(cardText(again), /Refreshing — started by Alex Wilber/);
+  });
+
+  it('stopped with SIGTERM mid-poll: it hands the refresh over at once instead of holding its lease', async () => {
+    // A lease far longer than the test may take: only the hand-over lets the restart report in time.
+    const env = envFor(120);
+    const first = await startBot(env, cwd);
+    const s = openStore();
+    const { operationId } = await startRefresh(first, connector, s);
+    await waitUntilPolling(sim, dataDir, operationId);
+    await waitUntilScanRunning(sim);
+    assert.ok(operationRow(dataDir, operationId).lease_until_ms! > Date.now() + 60_000, 'the running process holds a long lease');
+
+    const stopped = await stopBot(first, 'SIGTERM');
+    assert.equal(stopped.code, 0, first.output());
+    assert.ok(operationRow(dataDir, operationId).lease_until_ms! <= Date.now(), 'a planned stop ends its lease');
+    assert.equal(outcomeReplies(connector).length, 0);
+
+    const second = await startBot(env, cwd);
+    await waitFor('the outcome reply', 15_000, () => outcomeReplies(connector).length > 0);
+    await waitFor('the refresh audit entry', 5000, async () => refreshAudit(await s.latestAudit(50)).includes('succeeded'));
+    assert.equal(outcomeReplies(connector).length, 1, 'exactly one outcome reply');
+    assert.ok(second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
+  });
+});

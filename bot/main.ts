@@ -12,7 +12,7 @@ import { createLogger } from './log';
 import { startSimulator } from '../sim/server';
 import { simulatorOptionsFromEnv } from '../sim/main';
 
-const PLAYGROUND_PORT = 56150;
+const DEFAULT_PLAYGROUND_PORT = 56150;
 
 function loadDotEnv(): void {
   const file = path.resolve('.env');
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   loadDotEnv();
   const env = process.env;
   const local = isLocalRun(env);
+  // Checked before anything starts, so a bad value stops start-up with one line.
+  const playgroundPort = local ? playgroundPortFrom(env) : DEFAULT_PLAYGROUND_PORT;
   const stops: Array<() => Promise<void>> = [];
 
   let config: Config;
@@ -50,18 +52,6 @@ async function main(): Promise<void> {
   const { url } = await app.listen();
   stops.unshift(() => app.close());
 
-  let playground: ChildProcess | undefined;
-  if (local && env.PLAYGROUND !== 'false') {
-    playground = startPlayground(`${url}/api/messages`, config.dataDir);
-    stops.unshift(async () => {
-      playground?.kill('SIGTERM');
-    });
-    console.log(`\nPIM Alerts for Teams is running locally against the simulator (${config.scopes.length} scopes).`);
-    console.log(`Open http://localhost:${PLAYGROUND_PORT} and type: alerts\n`);
-  } else {
-    logger.info({ url, mode: config.mode, scopes: config.scopes.length }, 'bot listening');
-  }
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -78,15 +68,49 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  if (local && env.PLAYGROUND !== 'false') {
+    const playground = startPlayground(`${url}/api/messages`, config.dataDir, playgroundPort);
+    stops.unshift(async () => {
+      playground.child.kill('SIGTERM');
+    });
+    // The URL is printed only once the Playground listens, and with the port it really took: it
+    // silently picks a random one when the requested port is in use.
+    const port = await playground.listening.catch(() => undefined);
+    if (port === undefined) return; // its exit handler has said why
+    console.log(`\nPIM Alerts for Teams is running locally against the simulator (${config.scopes.length} scopes).`);
+    if (port !== playgroundPort) console.log(`Port ${playgroundPort} was in use, so the Agents Playground took port ${port}.`);
+    console.log(`Open http://localhost:${port} and type: alerts\n`);
+  } else {
+    logger.info({ url, mode: config.mode, scopes: config.scopes.length }, 'bot listening');
+  }
 }
 
-function startPlayground(endpoint: string, dataDir: string): ChildProcess {
+// PLAYGROUND_PORT lets a second local run (or the browser end-to-end test) avoid a port in use.
+function playgroundPortFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.PLAYGROUND_PORT?.trim();
+  if (!raw) return DEFAULT_PLAYGROUND_PORT;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`Configuration error: PLAYGROUND_PORT must be a port number between 1 and 65535; got "${raw}".`);
+    process.exit(2);
+  }
+  return port;
+}
+
+interface Playground {
+  child: ChildProcess;
+  /** The port the Playground listens on; rejects if it exits first. */
+  listening: Promise<number>;
+}
+
+function startPlayground(endpoint: string, dataDir: string, port: number): Playground {
   // The Playground writes its log under its working directory: keep it with the bot's data.
   fs.mkdirSync(dataDir, { recursive: true });
   const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
   const child = spawn(
     process.execPath,
-    [cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
+    [cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(port), '--disable-telemetry'],
     {
       cwd: dataDir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,10 +124,22 @@ function startPlayground(endpoint: string, dataDir: string): ChildProcess {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  const listening = new Promise<number>((resolve, reject) => {
+    // It prints "Listening on <port>" from its server's listen callback, i.e. once it accepts connections.
+    const onData = () => {
+      const m = /Listening on (\d+)/.exec(tail);
+      if (m) {
+        child.stdout?.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.on('exit', (code, signal) => reject(new Error(`The Agents Playground exited (${signal ?? code}) before it listened.`)));
+  });
   child.on('exit', (code) => {
     if (code) console.error(`The Agents Playground exited with code ${code}:\n${tail}`);
   });
-  return child;
+  return { child, listening };
 }
 
 main().catch((err) => {

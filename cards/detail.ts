@@ -190,7 +190,8 @@ function prepare(input: DetailInput): Prepared {
 function incidentVm(p: Prepared, incident: AlertIncident, ctx: CardContext): IncidentVm {
   const view = incidentView(incident, ctx);
   const actions =
-    p.showActions && p.definition?.properties.isRemediatable
+    // A dismissed (inactive) alert's incidents are history: remediating them is not offered.
+    p.showActions && p.active && p.definition?.properties.isRemediatable
       ? [
           executeAction(
             ctx,
@@ -235,6 +236,8 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
     actions.push(executeAction(ctx, 'Refresh', { verb: 'refreshConfirm', scope, alertId }));
     if (p.active) actions.push(executeAction(ctx, 'Dismiss', { verb: 'dismissConfirm', scope, alertId }, 'destructive'));
     if (def?.isConfigurable) actions.push(executeAction(ctx, 'Configure', { verb: 'configure', scope, alertId }));
+    // Details replaces the summary card in place: this is the way back to it.
+    actions.push(executeAction(ctx, 'All alerts', { verb: 'alerts', scope }));
   }
 
   const shown = p.incidents.slice(start, start + count);

@@ -35,6 +35,12 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
     });
   }
 
+  // The Agents Playground (and some load balancers) probe the endpoint with HEAD before posting.
+  server.head('/api/messages', (_req, res, next) => {
+    res.send(200);
+    return next();
+  });
+
   server.post('/api/messages', async (req, res) => {
     const body: unknown = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body) || typeof (body as { type?: unknown }).type !== 'string' || !ACTIVITY_TYPE.test((body as { type: string }).type)) {

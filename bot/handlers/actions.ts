@@ -3,7 +3,7 @@
 // (the authorizer), happens once however many people click (a claim in the store), cannot be
 // replayed (the signed data's nonce), and is audited whatever the outcome.
 import { randomUUID } from 'node:crypto';
-import { buildConfigFormCard, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
+import { buildConfigFormCard, formatDateTime, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
 import type { ConfiguredScope } from '../config';
 import { cardContextOf, type CoreDeps } from '../core/deps';
@@ -28,8 +28,9 @@ function who(p: Person): string {
   return p.name?.trim() || 'someone';
 }
 
+/** The time shown in status banners, formatted like every other time on the cards. */
 function timeText(deps: CoreDeps, iso: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: deps.config.timeZone, hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' }).format(new Date(iso));
+  return formatDateTime(iso, { timeZone: deps.config.timeZone });
 }
 
 export async function audit(deps: CoreDeps, action: IncomingAction | { from: Person; conversation: { id: string; tenantId?: string } }, entry: Omit<AuditEntry, 'at' | 'actorObjectId' | 'actorName' | 'tenantId' | 'conversationId'>): Promise<void> {

@@ -33,6 +33,7 @@ describe('cards: detail', () => {
       { verb: 'refreshConfirm', scope, alertId },
       { verb: 'dismissConfirm', scope, alertId },
       { verb: 'configure', scope, alertId },
+      { verb: 'alerts', scope },
     ]);
   });
 
@@ -43,8 +44,15 @@ describe('cards: detail', () => {
     def.properties.isConfigurable = false;
     def.properties.isRemediatable = false;
     const verbs = payloads(buildDetailCard({ alert }, testContext())).map((p) => p.verb);
-    assert.deepEqual(verbs, ['refreshConfirm']);
+    assert.deepEqual(verbs, ['refreshConfirm', 'alerts']);
     assert.equal(buildDetailView({ alert }, testContext()).headline, 'High severity · Inactive');
+  });
+
+  it('offers no Remediate on a dismissed alert even when its definition allows it', () => {
+    const alert = makeAlert(scope, 'TooManyOwnersAssignedToResource', { active: false, incidents: 2 });
+    const verbs = payloads(buildDetailCard({ alert }, testContext())).map((p) => p.verb);
+    assert.ok(!verbs.includes('remediateConfirm'), verbs.join(', '));
+    assert.ok(!verbs.includes('dismissConfirm'));
   });
 
   it('shows the fields each incident kind carries', () => {

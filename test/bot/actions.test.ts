@@ -115,9 +115,12 @@ describe('card actions: dismiss, remediate, configure, refresh', function () {
     const started = await click(h, confirm, 'refresh');
     assert.match(cardText(started), /Refreshing — started by Alex Wilber/);
     await h.app.operations.idle();
-    const thread = h.connector.allDelivered().map((a) => a.activity).filter((a) => typeof a.text === 'string' && /Refresh of/.test(a.text as string));
-    assert.equal(thread.length, 1, 'exactly one outcome reply');
-    assert.match(thread[0]!.text as string, /succeeded/);
+    const replies = h.connector.allDelivered().filter((a) => typeof a.activity.text === 'string' && /Refresh of/.test(a.activity.text as string));
+    assert.equal(replies.length, 1, 'exactly one outcome reply');
+    assert.match(replies[0]!.activity.text as string, /succeeded/);
+    // In a channel the reply goes into the card's thread: Teams threads by the root message id.
+    assert.equal(replies[0]!.conversationId, msg.conversation.id);
+    assert.match(replies[0]!.conversationId, /;messageid=/);
     const ops = await h.app.deps.store.listUnreportedOperations();
     assert.equal(ops.length, 0);
   });
@@ -196,6 +199,18 @@ describe('card actions: who may act', function () {
     const res = await h.post(other);
     assert.match(cardText(res.body.value), /organisation|tenant/i);
     assert.equal(writes(h).length, before);
+  });
+
+  it('audit shows the latest changes to operators, and is refused to a Reader', async () => {
+    const operator = personalMessage(h, 'audit 5', ALEX);
+    await h.post(operator);
+    const log = h.cardsIn(operator.conversation.id).at(-1)!;
+    assertValidCard(log as never);
+    assert.match(cardText(log), /dismiss/i);
+    assert.match(cardText(log), /refused/i);
+    const reader = personalMessage(h, 'audit', READER);
+    await h.post(reader);
+    assert.match(cardText(h.cardsIn(reader.conversation.id).at(-1)!), /for operators/);
   });
 
   it('whoami tells each scope and why', async () => {

@@ -110,7 +110,10 @@ export class PimTeamsBot extends ActivityHandler {
 
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
     const a = context.activity;
-    if (a.name !== 'adaptiveCard/action') return super.onInvokeActivity(context);
+    if (a.name !== 'adaptiveCard/action') {
+      this.logger.debug({ activityId: a.id, invoke: a.name }, 'invoke this bot does not handle');
+      return super.onInvokeActivity(context);
+    }
     const value = (a.value ?? {}) as { action?: { type?: string; verb?: unknown; data?: unknown } };
     const verb = typeof value.action?.verb === 'string' ? value.action.verb : '';
     const action: IncomingAction = {

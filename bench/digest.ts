@@ -1,24 +1,41 @@
-// Benchmark: one scheduled digest run to 1,000 conversations, through the real botbuilder
-// CloudAdapter (no app id: no token, loopback only), createBotFrameworkSender, createDelivery and
-// its limiter, into the recording fake Bot Connector enforcing Teams' PUBLISHED limits (per
-// conversation 7/1 s, 8/2 s, 60/30 s, 1800/h; per tenant 50/s) and failing 1 % of requests with a
-// 502/503/504. Prints what was delivered, lost and duplicated, the 429s Teams would have sent, the
-// retries, and the wall time against the floor the limits allow.
+// Benchmark: one scheduled digest run to 1,000 subscribed conversations along the path production
+// takes. The in-process PIM simulator is ARM, read by the real PimAlertsClient (credential `none`
+// on loopback); a real SQLite store in a temporary DATA_DIR holds the conversation references and
+// subscriptions, all due at one instant in different time zones; the real digest scheduler runs
+// that instant once (runDue, no timers), reading each scope once, composing each subscription's
+// digest card and handing it to createDelivery over the real botbuilder CloudAdapter (no app id: no
+// token, loopback only). The fake Bot Connector enforces Teams' PUBLISHED limits (per conversation
+// 7/1 s, 8/2 s, 60/30 s, 1800/h; per tenant 50/s) and fails 1 % of requests with a 502/503/504.
+// Prints what was delivered, lost and duplicated, the 429s, the ARM reads, the run's outcomes, the
+// card sizes and the wall time against the floor the limits allow.
 //
 //   npm run bench:digest        ("bench:digest": "tsx bench/digest.ts")
 //   options: --conversations N (default 1000)  --failure-share F (default 0.01)
+//            --arm-latency-ms N (default 100: the simulator's delay on every ARM answer)
+// Exit 0 when every conversation got its digest exactly once and ARM was read once per scope;
+// 1 when not; 2 when the benchmark itself crashed or ran past its time limit.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type Attachment } from 'botbuilder';
-import type { Alert } from '../bot/azure/models';
-import { createBotFrameworkSender } from '../bot/delivery/botframework';
-import { createDelivery, type DeliveryResult } from '../bot/delivery/delivery';
-import { TEAMS_DELIVERY_LIMITS } from '../bot/delivery/limiter';
-import { TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../bot/delivery/windows';
-import type { StoredConversationReference } from '../bot/store/types';
-import { peakWindowCounts, startFakeConnector } from '../test/fakes/connector';
+import { performance } from 'node:perf_hooks';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { MAX_CARD_CHARS, cardChars } from '../cards';
+import { createArmClients, readArmConfig } from '../bot/azure';
+import type { CoreDeps } from '../bot/core/deps';
+import { createBotFrameworkSender, createDelivery, TEAMS_DELIVERY_LIMITS, TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../bot/delivery';
+import { createDigestScheduler, type RunOutcome, type RunReport } from '../bot/digest/scheduler';
+import { scopeKey } from '../bot/digest/compose';
+import { silentLogger } from '../bot/log';
+import { createAuthorizer } from '../bot/security/authorizer';
+import { createActionSigner, loadOrCreateSecret } from '../bot/security/signing';
+import { openSqliteStore } from '../bot/store/sqlite';
+import { startSimulator } from '../sim/server';
+import { peakWindowCounts, startFakeConnector, type StoredActivity } from '../test/fakes/connector';
+import { RUN_INSTANT, references, subscriptions } from './population';
 
-const HARD_LIMIT_MS = 110_000;
+/** The digest run is stopped after this; the process gives up this much later if it still hangs. */
+const RUN_LIMIT_MS = 90_000;
+const EXIT_GRACE_MS = 10_000;
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,203 +45,220 @@ function option(name: string, fallback: number): number {
   return v;
 }
 
-const EXAMPLES = path.join(__dirname, '..', 'test', 'fixtures', 'arm', 'examples');
-const exampleAlerts = (): Alert[] =>
-  (JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'GetAlerts.json'), 'utf8')) as { responses: { '200': { body: { value: Alert[] } } } })
-    .responses['200'].body.value;
+const LIST_ALERTS = /^\/(.+)\/providers\/Microsoft\.Authorization\/roleManagementAlerts\?/i;
 
-/**
- * A digest card as a channel gets it: a header with totals, then each scope's active alerts with
- * severity, incident count, last scan and buttons. Built from the official GetAlerts example over
- * four scopes, which lands at about 10 KB, a realistic size for a multi-scope digest.
- */
-function digestCard(): Attachment {
-  const alerts = exampleAlerts();
-  const scopes = [
-    'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f',
-    'subscriptions/0c7ac5a3-2bd3-4a4c-9b1f-2d1b1b4e2f11',
-    'subscriptions/5d7b1d5e-6f3a-4c89-9a1e-7f2b3c4d5e6f/resourceGroups/prod-network',
-    'providers/Microsoft.Management/managementGroups/contoso-platform',
-  ];
-  const body: unknown[] = [
-    { type: 'TextBlock', text: 'PIM alerts digest — daily 09:00 (Europe/Berlin)', size: 'Large', weight: 'Bolder', wrap: true, style: 'heading' },
-    { type: 'TextBlock', text: `${scopes.length * alerts.length} active alerts across ${scopes.length} scopes · 2 new since yesterday`, isSubtle: true, wrap: true, spacing: 'None' },
-    {
-      type: 'ColumnSet',
-      columns: [
-        ['0', 'High', 'attention'],
-        [String(scopes.length * alerts.length), 'Medium', 'warning'],
-        ['0', 'Low', 'default'],
-      ].map(([count, label, color]) => ({
-        type: 'Column',
-        width: 'auto',
-        items: [
-          { type: 'TextBlock', text: count, size: 'ExtraLarge', weight: 'Bolder', color, horizontalAlignment: 'Center' },
-          { type: 'TextBlock', text: label, color, spacing: 'None', horizontalAlignment: 'Center' },
-        ],
-      })),
-    },
-  ];
-  for (const [n, scope] of scopes.entries()) {
-    body.push({
-      type: 'Container',
-      separator: true,
-      spacing: 'Medium',
-      items: [
-        { type: 'TextBlock', text: scope.split('/').pop(), weight: 'Bolder', wrap: true },
-        { type: 'TextBlock', text: scope, isSubtle: true, size: 'Small', wrap: true, spacing: 'None' },
-        ...alerts.map((alert) => {
-          const def = alert.properties.alertDefinition!.properties;
-          return {
-            type: 'ColumnSet',
-            spacing: 'Small',
-            selectAction: { type: 'Action.Execute', verb: 'alert', data: { verb: 'alert', scope, alertId: alert.name } },
-            columns: [
-              { type: 'Column', width: 'auto', items: [{ type: 'TextBlock', text: def.severityLevel, color: 'warning', weight: 'Bolder' }] },
-              {
-                type: 'Column',
-                width: 'stretch',
-                items: [
-                  { type: 'TextBlock', text: `${n === 0 ? '🆕 ' : ''}${def.displayName}`, wrap: true },
-                  {
-                    type: 'TextBlock',
-                    text: `${alert.properties.incidentCount} incident · scanned ${alert.properties.lastScannedDateTime} · ${def.securityImpact}`,
-                    isSubtle: true,
-                    size: 'Small',
-                    wrap: true,
-                    spacing: 'None',
-                  },
-                ],
-              },
-            ],
-          };
-        }),
-        {
-          type: 'ActionSet',
-          actions: [
-            { type: 'Action.Execute', title: 'Show alerts', verb: 'alerts', data: { verb: 'alerts', scope } },
-            { type: 'Action.Execute', title: 'Refresh scan', verb: 'refreshAll', data: { verb: 'refreshAll', scope } },
-          ],
-        },
-      ],
-    });
-  }
-  return {
-    contentType: 'application/vnd.microsoft.card.adaptive',
-    content: {
-      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-      type: 'AdaptiveCard',
-      version: '1.5',
-      msteams: { width: 'Full' },
-      fallbackText: 'PIM alerts digest: open Teams to see the card.',
-      body,
-    },
-  };
-}
-
-function references(serviceUrl: string, count: number): StoredConversationReference[] {
-  const tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-  const bot = { id: '28:c9e8c047-2a74-40a2-b28a-b162d5f5327c', name: 'PIM Alerts' };
-  return Array.from({ length: count }, (_, i) => {
-    const hex = i.toString(16).padStart(6, '0');
-    // Mostly channels, some group chats and 1:1 chats, as a tenant-wide install looks.
-    const conversation =
-      i % 10 < 7
-        ? { id: `19:${hex}a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5@thread.tacv2`, conversationType: 'channel', isGroup: true, tenantId }
-        : i % 10 < 9
-          ? { id: `19:${hex}f0e1d2c3b4a5968778695a4b3c2d1e0f@thread.v2`, conversationType: 'groupChat', isGroup: true, tenantId }
-          : { id: `a:1${hex}XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ`, conversationType: 'personal', tenantId };
-    return { channelId: 'msteams', serviceUrl, conversation, bot, locale: 'en-US' };
-  });
-}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 async function main(): Promise<number> {
   const count = Math.floor(option('conversations', 1000));
   const failureShare = option('failure-share', 0.01);
+  const armLatencyMs = option('arm-latency-ms', 100);
+  if (count < 1) throw new Error('--conversations needs at least 1.');
+
+  // The run happens "at" RUN_INSTANT: the virtual clock starts there and moves with real time, so
+  // the cards, the store's times and the signed buttons' expiry look as they would on the day.
+  const perfBase = performance.now();
+  const clock = { now: () => RUN_INSTANT + Math.round(performance.now() - perfBase) };
+
+  const listTimes: number[] = [];
+  const marks = { claims: [] as number[], completions: [] as number[] };
+  const sim = await startSimulator({ faults: { latencyMs: armLatencyMs }, onRequest: (r) => LIST_ALERTS.test(r.url) && listTimes.push(performance.now()) });
   const fake = await startFakeConnector({
     perConversation: TEAMS_PER_CONVERSATION_WINDOWS,
     global: TEAMS_GLOBAL_WINDOWS,
     failures: { share: failureShare, statuses: [502, 503, 504], seed: 20240901 },
   });
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
-  adapter.onTurnError = async (_context, error) => {
-    console.error(`onTurnError was called, which delivery should never cause: ${String(error)}`);
-  };
-  const sender = createBotFrameworkSender(adapter, '', { onRetryPolicyNotFound: () => console.error('The connector client retry policy was not found.') });
-  const roundTrips: number[] = [];
-  const delivery = createDelivery({
-    send: async (ref, act) => {
-      const t = performance.now();
-      try {
-        return await sender(ref, act);
-      } finally {
-        roundTrips.push(performance.now() - t);
-      }
-    },
-  });
-  const card = digestCard();
-  const activity: Partial<Activity> = { type: 'message', summary: 'PIM alerts digest', attachments: [card] };
-  const cardBytes = Buffer.byteLength(JSON.stringify(card.content));
-  const refs = references(fake.url, count);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-bench-digest-'));
+  // Removed on any exit, the time-limit ones included.
+  process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const store = openSqliteStore({ dataDir, clock });
+  const cleanups: Array<() => Promise<unknown>> = [
+    () => sim.close(),
+    () => fake.close(),
+    () => store.close(),
+  ];
 
-  const guard = setTimeout(() => {
-    console.error(`The benchmark did not finish within ${HARD_LIMIT_MS / 1000} s; stopping it.`);
-    void delivery.stop();
-  }, HARD_LIMIT_MS);
-  const started = performance.now();
-  const startedAt = Date.now();
-  const results: DeliveryResult[] = await Promise.all(refs.map((ref) => delivery.deliver(ref, activity)));
-  const wallMs = performance.now() - started;
-  clearTimeout(guard);
-  await delivery.stop();
-  await fake.close();
+  try {
+    // The composition root's wiring (bot/app.ts), with the simulator as the ARM endpoint.
+    const arm = createArmClients(readArmConfig({ ARM_ENDPOINT: sim.url, PIM_CREDENTIAL: 'none' }));
+    const logger = silentLogger();
+    const deps: CoreDeps = {
+      config: {
+        mode: 'azure',
+        readConcurrency: 8,
+        timeZone: 'UTC',
+        authz: { mode: 'rbac', operators: [], allowedTenants: 'any', cacheTtlMs: 60_000 },
+        pollDeadlineMs: 15 * 60_000,
+      },
+      scopes: sim.scopes.map((s) => ({ scope: s.id, displayName: s.displayName })),
+      api: arm.alerts,
+      signer: createActionSigner({ secret: await loadOrCreateSecret(store), clock }),
+      authorizer: createAuthorizer({ mode: 'rbac', rbac: arm.rbac, clock }),
+      store,
+      clock,
+      logger,
+    };
+    const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+    adapter.onTurnError = async (_context, error) => {
+      console.error(`onTurnError was called, which delivery should never cause: ${String(error)}`);
+    };
+    const sender = createBotFrameworkSender(adapter, '', { onRetryPolicyNotFound: () => console.error('The connector client retry policy was not found.') });
+    const roundTrips: number[] = [];
+    const attempts = new Map<string, number>();
+    const delivery = createDelivery({
+      send: async (ref, act) => {
+        const t = performance.now();
+        attempts.set(ref.conversation.id, (attempts.get(ref.conversation.id) ?? 0) + 1);
+        try {
+          return await sender(ref, act);
+        } finally {
+          roundTrips.push(performance.now() - t);
+        }
+      },
+      logger,
+    });
+    cleanups.unshift(() => delivery.stop());
+    // The real store, with the times of the run's claims and completions noted on the way through.
+    deps.store = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        const times = prop === 'claimDigestRun' ? marks.claims : prop === 'completeDigestRun' ? marks.completions : undefined;
+        return (...args: unknown[]) => {
+          times?.push(performance.now());
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const digests = createDigestScheduler({ deps, deliver: (ref, activity) => delivery.deliver(ref, activity), clock, logger, owner: 'bench:digest' });
+    cleanups.unshift(() => digests.stop());
 
-  const deliveredActivities = fake.allDelivered();
-  const perConversation = new Map<string, number>();
-  for (const a of deliveredActivities) perConversation.set(a.conversationId, (perConversation.get(a.conversationId) ?? 0) + 1);
-  const distinct = refs.filter((r) => perConversation.has(r.conversation.id)).length;
-  const duplicates = [...perConversation.values()].reduce((n, c) => n + (c - 1), 0);
-  const lost = count - distinct;
-  const retries = results.reduce((n, r) => n + Math.max(0, r.attempts - 1), 0);
-  const failed = results.filter((r) => !r.ok);
-  const attemptsHistogram = new Map<number, number>();
-  for (const r of results) attemptsHistogram.set(r.attempts, (attemptsHistogram.get(r.attempts) ?? 0) + 1);
-  const global = TEAMS_DELIVERY_LIMITS.global;
-  const floorMs = (count / global.limit) * global.intervalMs;
-  const accepted = fake.requests.filter((r) => r.status !== 429).length;
-  const peaksGlobal = peakWindowCounts(fake.requests, TEAMS_GLOBAL_WINDOWS, () => 'tenant');
-  const peaksConversation = peakWindowCounts(fake.requests, TEAMS_PER_CONVERSATION_WINDOWS);
+    // What `subscribe` leaves behind in 1,000 conversations, written through the store.
+    const setupStarted = performance.now();
+    const refs = references(fake.url, count);
+    const subs = subscriptions(refs, deps.scopes.map((s) => s.scope));
+    const storedAt = new Date(RUN_INSTANT - 20 * 60 * 60_000).toISOString();
+    for (const ref of refs) await store.upsertConversation(ref, storedAt);
+    for (const sub of subs) await store.addSubscription(sub);
+    // As start() does, minus its immediate tick: the run below is the one under test.
+    const stored = await store.listSubscriptions({ enabledOnly: true });
+    for (const sub of stored) digests.schedule(sub);
+    const notDue = stored.filter((s) => digests.nextRunOf(s.id)?.getTime() !== RUN_INSTANT);
+    if (notDue.length > 0) throw new Error(`${notDue.length} subscriptions are not due at ${new Date(RUN_INSTANT).toISOString()}; the population is wrong.`);
+    const setupMs = performance.now() - setupStarted;
+    const distinctScopes = new Set(subs.flatMap((s) => (s.scopes.length === 0 ? deps.scopes.map((c) => c.scope) : s.scopes)).map(scopeKey));
 
-  const line = (label: string, value: string | number) => console.log(`${label.padEnd(34)} ${value}`);
-  console.log('Digest delivery benchmark (published Teams limits enforced by the fake connector)');
-  line('conversations', count);
-  line('card size', `${(cardBytes / 1024).toFixed(1)} KB (activity ${(Buffer.byteLength(JSON.stringify(activity)) / 1024).toFixed(1)} KB)`);
-  line('messages delivered', deliveredActivities.length);
-  line('distinct conversations reached', distinct);
-  line('duplicates (same conversation twice)', duplicates);
-  line('lost (expected - delivered distinct)', lost);
-  line('deliveries reported failed', failed.length);
-  line('429s received', fake.counts.throttled);
-  line('5xx injected', `${fake.counts.injected} (share ${failureShare})`);
-  line('retries made', retries);
-  line('attempts per message', [...attemptsHistogram.entries()].sort((a, b) => a[0] - b[0]).map(([a, n]) => `${a}x${n}`).join(' '));
-  line('requests reaching the connector', `${fake.requests.length} (${accepted} admitted)`);
-  line('peak per-tenant window', peaksGlobal.map((p) => `${p.peak}/${p.window.limit} per ${p.window.intervalMs / 1000} s`).join(', '));
-  line('peak per-conversation windows', peaksConversation.map((p) => `${p.peak}/${p.window.limit} per ${p.window.intervalMs / 1000} s`).join(', '));
-  roundTrips.sort((a, b) => a - b);
-  const pct = (p: number) => roundTrips[Math.min(roundTrips.length - 1, Math.floor(p * roundTrips.length))]!.toFixed(1);
-  line('send round trip p50 / p99 / max', `${pct(0.5)} / ${pct(0.99)} / ${roundTrips[roundTrips.length - 1]!.toFixed(1)} ms`);
-  const firstToLast = fake.requests[fake.requests.length - 1]!.t - fake.requests[0]!.t;
-  line('first to last request', `${(firstToLast / 1000).toFixed(2)} s (first after ${fake.requests[0]!.at - startedAt} ms)`);
-  line('wall time', `${(wallMs / 1000).toFixed(2)} s`);
-  line('floor the limits allow', `${(floorMs / 1000).toFixed(2)} s (${count} / ${global.limit} per ${global.intervalMs / 1000} s; per-conversation windows do not bind at one message each)`);
-  line('wall / floor', (wallMs / floorMs).toFixed(3));
-  for (const f of failed.slice(0, 5)) if (!f.ok) console.log(`  failed: ${f.error}`);
+    const simRequestsBefore = sim.requests.length;
+    let timedOut = false;
+    const guard = setTimeout(() => {
+      timedOut = true;
+      console.error(`The digest run did not finish within ${RUN_LIMIT_MS / 1000} s; stopping it.`);
+      void digests.stop();
+      void delivery.stop();
+      setTimeout(() => {
+        console.error('The benchmark did not stop after its time limit; exiting.');
+        process.exit(2);
+      }, EXIT_GRACE_MS).unref();
+    }, RUN_LIMIT_MS);
+    const started = performance.now();
+    const startedAt = Date.now();
+    const report: RunReport = await digests.runDue(RUN_INSTANT);
+    const wallMs = performance.now() - started;
+    clearTimeout(guard);
+    if (timedOut) return 2;
 
-  const ok = lost === 0 && duplicates === 0;
-  console.log(ok ? 'PASS: every conversation got the digest exactly once.' : 'FAIL: some conversations got no digest or got it twice.');
-  return ok ? 0 : 1;
+    // The simulator keeps its last 1000 requests; a run this size makes a handful.
+    const runRequests = sim.requests.slice(Math.min(simRequestsBefore, sim.requests.length));
+    const listReads = runRequests.filter((r) => r.method === 'GET' && LIST_ALERTS.test(r.url));
+    const firstPages = listReads.filter((r) => !/[?&]\$skipToken=/i.test(r.url));
+    const scopesReadFromArm = new Set(firstPages.map((r) => scopeKey(decodeURIComponent(LIST_ALERTS.exec(r.url)![1]!))));
+
+    const deliveredActivities = fake.allDelivered();
+    const perConversation = new Map<string, StoredActivity[]>();
+    for (const a of deliveredActivities) perConversation.set(a.conversationId, [...(perConversation.get(a.conversationId) ?? []), a]);
+    const distinct = refs.filter((r) => perConversation.has(r.conversation.id)).length;
+    const duplicates = [...perConversation.values()].reduce((n, list) => n + (list.length - 1), 0);
+    const lost = count - distinct;
+    const outcomes = new Map<RunOutcome, number>();
+    for (const r of report.runs) outcomes.set(r.outcome, (outcomes.get(r.outcome) ?? 0) + 1);
+    const sent = outcomes.get('sent') ?? 0;
+    const retries = [...attempts.values()].reduce((n, a) => n + a - 1, 0);
+    const attemptsHistogram = new Map<number, number>();
+    for (const a of attempts.values()) attemptsHistogram.set(a, (attemptsHistogram.get(a) ?? 0) + 1);
+    const cardSizes = deliveredActivities.map((a) => {
+      const content = (a.activity.attachments as Array<{ content: unknown }> | undefined)?.[0]?.content;
+      return { bytes: Buffer.byteLength(JSON.stringify(content ?? {})), chars: cardChars(content ?? {}), activity: Buffer.byteLength(JSON.stringify(a.activity)) };
+    });
+    const global = TEAMS_DELIVERY_LIMITS.global;
+    const floorMs = (count / global.limit) * global.intervalMs;
+    const accepted = fake.requests.filter((r) => r.status !== 429).length;
+    const peaksGlobal = peakWindowCounts(fake.requests, TEAMS_GLOBAL_WINDOWS, () => 'tenant');
+    const peaksConversation = peakWindowCounts(fake.requests, TEAMS_PER_CONVERSATION_WINDOWS);
+
+    const line = (label: string, value: string | number) => console.log(`${label.padEnd(38)} ${value}`);
+    console.log('Digest run benchmark: simulator ARM -> PimAlertsClient -> SQLite store -> digest scheduler -> createDelivery -> CloudAdapter -> fake connector (published Teams limits)');
+    line('conversations / subscriptions', `${count} / ${subs.length} (due ${new Date(RUN_INSTANT).toISOString()}, set up in ${(setupMs / 1000).toFixed(2)} s)`);
+    line('scopes read from ARM during the run', `${scopesReadFromArm.size} (${firstPages.length} list reads, ${listReads.length} pages; ${distinctScopes.size} distinct scopes subscribed; scheduler says ${report.scopesRead})`);
+    line('run outcomes', [...outcomes.entries()].map(([o, n]) => `${o} ${n}`).join(', ') || 'none');
+    if (cardSizes.length > 0) {
+      const bytes = cardSizes.map((c) => c.bytes);
+      line(
+        'digest card size min / median / max',
+        `${kb(Math.min(...bytes))} / ${kb(median(bytes))} / ${kb(Math.max(...bytes))} (largest ${Math.max(...cardSizes.map((c) => c.chars))} of ${MAX_CARD_CHARS} chars; activity max ${kb(Math.max(...cardSizes.map((c) => c.activity)))})`,
+      );
+    }
+    line('messages delivered', deliveredActivities.length);
+    line('distinct conversations reached', distinct);
+    line('duplicates (same conversation twice)', duplicates);
+    line('lost (expected - delivered distinct)', lost);
+    line('429s received', fake.counts.throttled);
+    line('5xx injected', `${fake.counts.injected} (share ${failureShare})`);
+    line('retries made', retries);
+    line('attempts per message', [...attemptsHistogram.entries()].sort((a, b) => a[0] - b[0]).map(([a, n]) => `${a}x${n}`).join(' '));
+    line('requests reaching the connector', `${fake.requests.length} (${accepted} admitted)`);
+    line('peak per-tenant window', peaksGlobal.map((p) => `${p.peak}/${p.window.limit} per ${p.window.intervalMs / 1000} s`).join(', '));
+    line('peak per-conversation windows', peaksConversation.map((p) => `${p.peak}/${p.window.limit} per ${p.window.intervalMs / 1000} s`).join(', '));
+    if (roundTrips.length > 0) {
+      roundTrips.sort((a, b) => a - b);
+      const pct = (p: number) => roundTrips[Math.min(roundTrips.length - 1, Math.floor(p * roundTrips.length))]!.toFixed(1);
+      line('send round trip p50 / p99 / max', `${pct(0.5)} / ${pct(0.99)} / ${roundTrips[roundTrips.length - 1]!.toFixed(1)} ms`);
+    }
+    const since = (t: number | undefined) => (t === undefined ? '?' : `${((t - started) / 1000).toFixed(2)} s`);
+    const connectorFirst = fake.requests[0] ? fake.requests[0].at - startedAt : undefined;
+    line(
+      'run timeline (from runDue)',
+      `claims done ${since(marks.claims.at(-1))}, ARM reads done ${since(listTimes.length ? Math.max(...listTimes) : undefined)}, first send ${connectorFirst === undefined ? '?' : `${(connectorFirst / 1000).toFixed(2)} s`}, last completion ${since(marks.completions.at(-1))}`,
+    );
+    let spanMs: number | undefined;
+    if (fake.requests.length > 0) {
+      spanMs = fake.requests[fake.requests.length - 1]!.t - fake.requests[0]!.t;
+      line('first to last connector request', `${(spanMs / 1000).toFixed(2)} s`);
+    }
+    line('wall time (runDue)', `${(wallMs / 1000).toFixed(2)} s`);
+    line('floor the limits allow', `${(floorMs / 1000).toFixed(2)} s (${count} / ${global.limit} per ${global.intervalMs / 1000} s; per-conversation windows do not bind at one message each)`);
+    line('wall / floor', `${(wallMs / floorMs).toFixed(3)}${spanMs === undefined ? '' : ` (sending alone ${(spanMs / floorMs).toFixed(3)})`}`);
+    for (const r of report.runs.filter((x) => x.outcome !== 'sent').slice(0, 5)) console.log(`  ${r.outcome}: ${r.conversationId} ${r.reason ?? ''}`);
+
+    const problems: string[] = [];
+    if (lost > 0) problems.push(`${lost} conversations got no digest`);
+    if (duplicates > 0) problems.push(`${duplicates} digests were delivered twice`);
+    if (sent !== subs.length) problems.push(`${subs.length - sent} subscriptions were not sent`);
+    if (firstPages.length !== distinctScopes.size || report.scopesRead !== distinctScopes.size) {
+      problems.push(`ARM was read ${firstPages.length} times for ${distinctScopes.size} scopes, not once per scope`);
+    }
+    console.log(problems.length === 0 ? 'PASS: every conversation got its digest exactly once, from one ARM read per scope.' : `FAIL: ${problems.join('; ')}.`);
+    return problems.length === 0 ? 0 : 1;
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((err: unknown) => console.error(`Cleaning up failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
 }
+
+// The whole benchmark, set-up included, must end by itself well inside two minutes.
+setTimeout(() => {
+  console.error(`The benchmark did not end within ${(RUN_LIMIT_MS + 2 * EXIT_GRACE_MS) / 1000} s; exiting.`);
+  process.exit(2);
+}, RUN_LIMIT_MS + 2 * EXIT_GRACE_MS).unref();
 
 main().then(
   (code) => process.exit(code),

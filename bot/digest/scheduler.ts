@@ -31,6 +31,9 @@ import type { StoredConversationReference, Subscription } from '../store/types';
 import { composeDigest, scopeKey, unionOfScopes } from './compose';
 import { shouldSend } from './diff';
 
+// Captured at load: a yield to pending I/O must stay real even under a test's fake timers.
+const yieldToIo: (fn: () => void) => void = setImmediate;
+
 export type DigestDeliver = (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<DeliveryResult>;
 
 export type RunOutcome =
@@ -263,42 +266,60 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   async function runInstant(runAtMs: number, ids: readonly string[], report: RunReport, taken: boolean): Promise<void> {
     const runAt = iso(runAtMs);
     const enabled = new Map((await store.listSubscriptions({ enabledOnly: true })).map((s) => [s.id, s]));
-    const won: Subscription[] = [];
-    for (const id of ids) {
-      const sub = enabled.get(id);
-      if (!sub) {
-        entries.delete(id);
-        if (taken) {
-          // Deleted or disabled since it was claimed: close the run so it is not picked up again.
-          await store.completeDigestRun(id, runAt, 'skipped');
-          report.runs.push({ subscriptionId: id, conversationId: '', runAt, outcome: 'skipped', reason: 'The subscription was removed or disabled.' });
-        }
-        continue;
+    const candidates = ids.map((id) => enabled.get(id)).filter((s): s is Subscription => s !== undefined);
+    if (candidates.length === 0 && !taken) {
+      for (const id of ids) entries.delete(id);
+      return;
+    }
+    // The scopes are read once for every subscription due now, while the runs are being claimed;
+    // each claimed run then starts as soon as the reads are in, so the first digests go out while
+    // the last runs are still being claimed. (A run claimed elsewhere costs nothing: reads are per
+    // scope, not per subscription.)
+    let reads: Promise<Map<string, ScopeAlerts>> | undefined;
+    const readOnce = (): Promise<Map<string, ScopeAlerts>> => {
+      if (!reads) {
+        const scopes = unionOfScopes(deps.scopes, candidates);
+        report.scopesRead += scopes.length;
+        reads = readAlertsAcrossScopes(deps.api, scopes, deps.config.readConcurrency).then((r) => new Map(r.map((x) => [scopeKey(x.scope), x])));
       }
-      if (!taken) {
-        const claimed = (await store.claimDigestRun(id, runAt, owner)) && (await lock(id, runAt)).claimed;
-        if (!claimed) {
-          report.runs.push({ subscriptionId: id, conversationId: sub.conversationId, runAt, outcome: 'claimedElsewhere' });
+      return reads;
+    };
+    const running: Array<Promise<void>> = [];
+    const keys: string[] = [];
+    try {
+      let claimedSinceYield = 0;
+      for (const id of ids) {
+        const sub = enabled.get(id);
+        if (!sub) {
+          entries.delete(id);
+          if (taken) {
+            // Deleted or disabled since it was claimed: close the run so it is not picked up again.
+            await store.completeDigestRun(id, runAt, 'skipped');
+            report.runs.push({ subscriptionId: id, conversationId: '', runAt, outcome: 'skipped', reason: 'The subscription was removed or disabled.' });
+          }
           continue;
         }
+        if (!taken) {
+          const claimed = (await store.claimDigestRun(id, runAt, owner)) && (await lock(id, runAt)).claimed;
+          if (!claimed) {
+            report.runs.push({ subscriptionId: id, conversationId: sub.conversationId, runAt, outcome: 'claimedElsewhere' });
+            continue;
+          }
+        }
+        const key = `${sub.id} ${runAt}`;
+        keys.push(key);
+        inFlight.add(key);
+        if (stopped) {
+          report.runs.push({ subscriptionId: sub.id, conversationId: sub.conversationId, runAt, outcome: 'interrupted' });
+          continue;
+        }
+        // Concurrently: the delivery layer keeps within Teams' limits, and a slow or gone
+        // conversation must not hold up the others.
+        running.push(readOnce().then((byScope) => runOne(sub, runAt, byScope, report)));
+        // The store answers synchronously underneath; let sends already under way make progress.
+        if (++claimedSinceYield % 5 === 0) await new Promise<void>((resolve) => yieldToIo(resolve));
       }
-      won.push(sub);
-    }
-    if (won.length === 0) return;
-    const keys = won.map((s) => `${s.id} ${runAt}`);
-    for (const k of keys) inFlight.add(k);
-    try {
-      if (stopped) {
-        for (const s of won) report.runs.push({ subscriptionId: s.id, conversationId: s.conversationId, runAt, outcome: 'interrupted' });
-        return;
-      }
-      const scopes = unionOfScopes(deps.scopes, won);
-      const reads = await readAlertsAcrossScopes(deps.api, scopes, deps.config.readConcurrency);
-      report.scopesRead += scopes.length;
-      const byScope = new Map(reads.map((r) => [scopeKey(r.scope), r]));
-      // Concurrently: the delivery layer keeps within Teams' limits, and a slow or gone
-      // conversation must not hold up the others.
-      await Promise.all(won.map((sub) => runOne(sub, runAt, byScope, report)));
+      await Promise.all(running);
     } finally {
       for (const k of keys) inFlight.delete(k);
     }

@@ -1,13 +1,13 @@
 // Text commands that lead to a change: they answer with the card at its confirm step and change
 // nothing themselves (free text never writes to Azure), plus `whoami` and `audit`.
-import { buildAuditCard, buildDetailCard, buildWhoamiCard } from '../../cards';
+import { buildAuditCard, buildDetailCard, buildWhoamiCard, type ConfirmInput } from '../../cards';
 import type { CommandOf } from '../commands/parser';
 import { cardContextOf, type CoreDeps } from '../core/deps';
 import { BotError } from '../core/errors';
 import type { Reply } from '../core/turn';
 import type { MessageTurn } from '../core/router';
 import { audit, authorize, dismissConfirmation, refreshConfirmation, remediateConfirmation } from './actions';
-import { findAlert, scopeByRef } from './lookup';
+import { findAlert, scopeByRef, type FoundAlert } from './lookup';
 import { summaryCard } from './read';
 import type { ConfiguredScope } from '../config';
 import { validateId } from '../azure/validate';
@@ -16,24 +16,27 @@ function actor(turn: MessageTurn) {
   return { from: turn.message.from, conversation: turn.message.conversation };
 }
 
-async function askToConfirm(deps: CoreDeps, turn: MessageTurn, what: { action: string; scope: string; alertId?: string; incidentId?: string }): Promise<void> {
-  await audit(deps, actor(turn), { ...what, result: 'awaitingConfirmation', detail: 'Asked by text; nothing changes until the Confirm button is clicked.' });
+/**
+ * A typed change: checked and audited like a click, then answered with the alert's card at its
+ * confirm step. Nothing changes until someone clicks Confirm.
+ */
+async function confirmStep(
+  deps: CoreDeps,
+  turn: MessageTurn,
+  found: FoundAlert,
+  what: { action: string; incidentId?: string },
+  confirm: ConfirmInput,
+): Promise<Reply[]> {
+  const target = { ...what, scope: found.scope.scope, alertId: found.alert.name };
+  await authorize(deps, actor(turn), found.scope, target);
+  await audit(deps, actor(turn), { ...target, result: 'awaitingConfirmation', detail: 'Asked by text; nothing changes until the Confirm button is clicked.' });
+  const card = buildDetailCard({ alert: found.alert, scope: found.scope.scope, scopeDisplayName: found.scope.displayName, confirm }, cardContextOf(deps));
+  return [{ card }];
 }
 
 export async function dismiss(deps: CoreDeps, cmd: CommandOf<'dismiss'>, turn: MessageTurn): Promise<Reply[]> {
   const found = await findAlert(deps, cmd.alert, cmd.scope);
-  await authorize(deps, actor(turn), found.scope, { action: 'dismiss', alertId: found.alert.name });
-  await askToConfirm(deps, turn, { action: 'dismiss', scope: found.scope.scope, alertId: found.alert.name });
-  const card = buildDetailCard(
-    {
-      alert: found.alert,
-      scope: found.scope.scope,
-      scopeDisplayName: found.scope.displayName,
-      confirm: dismissConfirmation(found.scope, found.alert.name),
-    },
-    cardContextOf(deps),
-  );
-  return [{ card }];
+  return confirmStep(deps, turn, found, { action: 'dismiss' }, dismissConfirmation(found.scope, found.alert.name));
 }
 
 /** An incident named by position (1 = first listed), by its GUID, or by its full resource id. */
@@ -54,42 +57,20 @@ export async function remediate(deps: CoreDeps, cmd: CommandOf<'remediate'>, tur
   const found = await findAlert(deps, cmd.alert, cmd.scope);
   const incidents = found.alert.properties.alertIncidents ?? (await deps.api.listAlertIncidents(found.scope.scope, found.alert.name));
   const incidentId = pickIncident(cmd.incident, incidents);
-  await authorize(deps, actor(turn), found.scope, { action: 'remediate', alertId: found.alert.name, incidentId });
-  await askToConfirm(deps, turn, { action: 'remediate', scope: found.scope.scope, alertId: found.alert.name, incidentId });
-  const card = buildDetailCard(
-    {
-      alert: found.alert,
-      scope: found.scope.scope,
-      scopeDisplayName: found.scope.displayName,
-      confirm: remediateConfirmation(found.scope, found.alert.name, incidentId),
-    },
-    cardContextOf(deps),
-  );
-  return [{ card }];
+  return confirmStep(deps, turn, found, { action: 'remediate', incidentId }, remediateConfirmation(found.scope, found.alert.name, incidentId));
 }
 
 export async function refresh(deps: CoreDeps, cmd: CommandOf<'refresh'>, turn: MessageTurn): Promise<Reply[]> {
   if (cmd.alert && cmd.alert !== 'all') {
     const found = await findAlert(deps, cmd.alert, cmd.scope);
-    await authorize(deps, actor(turn), found.scope, { action: 'refresh', alertId: found.alert.name });
-    await askToConfirm(deps, turn, { action: 'refresh', scope: found.scope.scope, alertId: found.alert.name });
-    const card = buildDetailCard(
-      {
-        alert: found.alert,
-        scope: found.scope.scope,
-        scopeDisplayName: found.scope.displayName,
-        confirm: refreshConfirmation(found.scope, found.alert.name),
-      },
-      cardContextOf(deps),
-    );
-    return [{ card }];
+    return confirmStep(deps, turn, found, { action: 'refresh' }, refreshConfirmation(found.scope, found.alert.name));
   }
   let scope: ConfiguredScope;
   if (cmd.scope) scope = scopeByRef(deps, cmd.scope);
   else if (deps.scopes.length === 1) scope = deps.scopes[0]!;
   else throw new BotError('InvalidInput', 'Which scope should I rescan? I watch several.', 'Add the scope, e.g. `refresh all 1`; type `scopes` to see them.');
   await authorize(deps, actor(turn), scope, { action: 'refresh' });
-  await askToConfirm(deps, turn, { action: 'refresh', scope: scope.scope });
+  await audit(deps, actor(turn), { action: 'refresh', scope: scope.scope, result: 'awaitingConfirmation', detail: 'Asked by text; nothing changes until the Confirm button is clicked.' });
   return [
     await summaryCard(deps, {
       scope: scope.scope,

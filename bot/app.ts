@@ -4,7 +4,9 @@
 // patching modules.
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import { CallerIdConstants, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import { TeamsEdgeAdapter } from './edge/adapter';
+import { AuthenticationConstants } from 'botframework-connector';
 import type restify from 'restify';
 import type { PimAlertsApi, RbacApi } from './azure/api';
 import { createArmClients } from './azure';
@@ -39,7 +41,7 @@ export interface App {
   config: Config;
   deps: CoreDeps;
   core: BotCore;
-  adapter: CloudAdapter;
+  adapter: TeamsEdgeAdapter;
   server: restify.Server;
   proactive: Proactive;
   operations: OperationTracker;
@@ -78,9 +80,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     MicrosoftAppPassword: config.bot.password ?? '',
     MicrosoftAppType: config.bot.appType,
     MicrosoftAppTenantId: config.bot.tenantId ?? '',
-    ...(config.bot.openIdMetadata ? { BotOpenIdMetadata: config.bot.openIdMetadata } : {}),
+    ...(config.bot.openIdMetadata ? publicCloudWithOpenIdMetadata(config.bot.openIdMetadata) : {}),
   });
-  const adapter = new CloudAdapter(auth);
+  const adapter = new TeamsEdgeAdapter(auth);
 
   const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger };
   const proactive = createProactive(adapter, config.bot.appId ?? '', logger);
@@ -152,5 +154,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
     },
+  };
+}
+
+/**
+ * botbuilder treats any one overridden authentication setting as "all of them are given" and
+ * leaves the rest empty (which refuses every token), so an OpenID metadata override comes with
+ * the public cloud's values for everything else.
+ */
+function publicCloudWithOpenIdMetadata(openIdMetadata: string): Record<string, string | boolean> {
+  return {
+    ValidateAuthority: true,
+    ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
+    ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
+    ToBotFromChannelTokenIssuer: AuthenticationConstants.ToBotFromChannelTokenIssuer,
+    OAuthUrl: AuthenticationConstants.OAuthUrl,
+    ToBotFromChannelOpenIdMetadataUrl: openIdMetadata,
+    ToBotFromEmulatorOpenIdMetadataUrl: AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
+    CallerId: CallerIdConstants.PublicAzureChannel,
   };
 }

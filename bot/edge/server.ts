@@ -3,12 +3,13 @@
 // to the adapter (which authenticates it) and turns anything unexpected into a 4xx/5xx answer:
 // no request body can crash the process.
 import restify from 'restify';
-import type { CloudAdapter, TurnContext } from 'botbuilder';
+import type { Activity, TurnContext } from 'botbuilder';
+import { isAuthenticationFailure, type TeamsEdgeAdapter } from './adapter';
 import type { Logger } from '../log';
 import { PAGES } from './pages';
 
 export interface ServerOptions {
-  adapter: CloudAdapter;
+  adapter: TeamsEdgeAdapter;
   logic: (context: TurnContext) => Promise<void>;
   logger: Logger;
   /** Extra health detail (e.g. the scopes watched), never secrets. */
@@ -48,11 +49,19 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
       return;
     }
     const log = opts.logger.child({ activityId: (body as { id?: unknown }).id, activityType: (body as { type: string }).type });
+    const authorization = req.headers.authorization;
     try {
-      await opts.adapter.process(req, res, opts.logic);
+      const invoke = await opts.adapter.handle(typeof authorization === 'string' ? authorization : '', body as Activity, opts.logic);
+      if (invoke?.body !== undefined) res.send(invoke.status ?? 200, invoke.body);
+      else res.send(invoke?.status ?? 200);
     } catch (err) {
-      // CloudAdapter validates the activity before its own try/catch; a malformed activity lands here.
-      log.warn({ err: { message: (err as Error).message } }, 'rejected a malformed activity');
+      if (isAuthenticationFailure(err)) {
+        log.warn({ reason: (err as Error).message }, 'refused a request without a valid Bot Framework token');
+        if (!res.headersSent) res.send(401, { error: 'The request is not authenticated as coming from the Bot Framework.' });
+        return;
+      }
+      // A malformed activity the adapter could not read lands here too.
+      log.warn({ err: { message: (err as Error).message } }, 'could not process an activity');
       if (!res.headersSent) res.send(400, { error: 'The activity could not be read; check its fields.' });
     }
   });

@@ -212,6 +212,12 @@ describe('conversation: inbound authentication', function () {
     assert.equal(h.connector.requests.length, 0);
   });
 
+  it('accepts a genuine Bot Framework token (so the refusals here are about the token)', async () => {
+    const msg = channelMessage(h, 'help');
+    const res = await h.post(msg, { authorization: `Bearer ${jwt(trusted.privateKey, claims(msg.serviceUrl))}` });
+    assert.equal(res.status, 200);
+  });
+
   it('refuses a genuine signature for another bot (wrong audience)', async () => {
     const msg = channelMessage(h, 'alerts');
     const res = await h.post(msg, { authorization: `Bearer ${jwt(trusted.privateKey, { ...claims(msg.serviceUrl), aud: '00000000-1111-2222-3333-444444444444' })}` });

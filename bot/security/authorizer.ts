@@ -6,7 +6,7 @@
 //   everyone  — no check, for a local run against the simulator only.
 import type { RbacApi, RoleAssignment, RoleDefinition } from '../azure/api';
 import { systemClock, type Clock } from './clock';
-import { decide, displayScope, normaliseScope, scopeCovers, ROLE_ASSIGNMENTS_WRITE, type Decision, type ManagementGroupDescendants } from './rbac';
+import { decide, displayScope, inheritedManagementGroups, normaliseScope, scopeCovers, ROLE_ASSIGNMENTS_WRITE, type Decision, type ManagementGroupDescendants } from './rbac';
 
 export type { Decision } from './rbac';
 
@@ -141,11 +141,12 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
   async function evaluate(objectId: string, scope: string): Promise<{ decision: Decision; cacheable: boolean }> {
     try {
       const assignments: RoleAssignment[] = await rbac.listRoleAssignmentsForPrincipal(scope, objectId);
+      const descendants = inheritedManagementGroups(assignments, scope, opts.descendants);
       // Only the definitions that could matter are read: those of assignments covering the scope.
       const ids = new Set<string>();
       for (const a of assignments) {
         const p = a?.properties;
-        if (p && typeof p.scope === 'string' && typeof p.roleDefinitionId === 'string' && scopeCovers(p.scope, scope, opts.descendants)) {
+        if (p && typeof p.scope === 'string' && typeof p.roleDefinitionId === 'string' && scopeCovers(p.scope, scope, descendants)) {
           ids.add(p.roleDefinitionId);
         }
       }
@@ -155,7 +156,7 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
           defs.set(id, await definition(id));
         }),
       );
-      const decision = decide({ assignments, definitions: defs, targetScope: scope, principalId: objectId, now: clock.now(), descendants: opts.descendants, action });
+      const decision = decide({ assignments, definitions: defs, targetScope: scope, principalId: objectId, now: clock.now(), descendants, action });
       return { decision, cacheable: true };
     } catch (err) {
       return {

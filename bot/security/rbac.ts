@@ -119,6 +119,28 @@ export function scopeCovers(assignmentScope: string, targetScope: string, descen
   return below.some((d) => normaliseScope(d).toLowerCase() === targetRoot);
 }
 
+/**
+ * What a role assignment list says about management groups. The list is made at the target scope
+ * and ARM answers with the assignments at, above and below it; a management group is never below a
+ * subscription or resource group, so every management group assignment in that answer is an
+ * ancestor of the target, and its rights are inherited there (as the portal shows them). For a
+ * management group target nothing is inferred: the answer also holds child groups' assignments.
+ */
+export function inheritedManagementGroups(assignments: readonly RoleAssignment[], targetScope: string, known?: ManagementGroupDescendants): ManagementGroupDescendants {
+  const subscription = SUBSCRIPTION_ROOTED.exec(normaliseScope(targetScope).toLowerCase())?.[1];
+  const out = new Map<string, readonly string[]>(known ?? []);
+  if (subscription === undefined) return out;
+  for (const a of assignments) {
+    const scope = a?.properties?.scope;
+    if (typeof scope !== 'string') continue;
+    const mg = MANAGEMENT_GROUP.exec(normaliseScope(scope).toLowerCase())?.[1];
+    if (mg === undefined) continue;
+    const key = [...out.keys()].find((k) => k.toLowerCase() === mg) ?? mg;
+    out.set(key, [...(out.get(key) ?? []), subscription]);
+  }
+  return out;
+}
+
 function lookupInsensitive<V>(map: ReadonlyMap<string, V>, key: string): V | undefined {
   const exact = map.get(key);
   if (exact !== undefined) return exact;

@@ -57,6 +57,21 @@ describe('authorizer', () => {
       assert.deepEqual(rbac.listRoleAssignmentsForPrincipal.firstCall.args, [SCOPE, ALICE.objectId]);
     });
 
+    it('honours an Owner assignment inherited from a management group above the subscription', async () => {
+      // ARM lists the assignments at, above and below the scope asked about; a management group is
+      // never below a subscription, so one in the answer is an ancestor, as the portal shows it.
+      const mg = '/providers/Microsoft.Management/managementGroups/contoso-platform';
+      const rbac = fakeRbac({ [ALICE.objectId]: [assignmentOf(OWNER, ALICE.objectId, mg)] });
+      const auth = createAuthorizer({ mode: 'rbac', rbac, clock });
+      const onSub = await auth.canAct(ALICE, SCOPE);
+      assert.equal(onSub.allowed, true, onSub.reason);
+      const onRg = await auth.canAct(ALICE, `${SCOPE}/resourceGroups/rg-payments`);
+      assert.equal(onRg.allowed, true, onRg.reason);
+      // Asked about a management group, the answer also holds child groups: nothing is inferred.
+      const onOtherMg = await auth.canAct(ALICE, 'providers/Microsoft.Management/managementGroups/contoso-root');
+      assert.equal(onOtherMg.allowed, false);
+    });
+
     it('reuses a decision within the TTL: RBAC is read once for repeated clicks', async () => {
       const rbac = fakeRbac({ [ALICE.objectId]: [assignmentOf(OWNER, ALICE.objectId)] });
       const auth = createAuthorizer({ mode: 'rbac', rbac, clock });

@@ -11,6 +11,7 @@ import { createApp } from './app';
 import { createLogger } from './log';
 import { startSimulator } from '../sim/server';
 import { simulatorOptionsFromEnv } from '../sim/main';
+import { freshSeed } from '../sim/seed';
 
 const DEFAULT_PLAYGROUND_PORT = 56150;
 
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     if (local) {
-      const sim = await startSimulator(simulatorOptionsFromEnv({ ...env, SIM_PORT: env.SIM_PORT ?? '0' }));
+      // Dates as if the newest scan happened two hours ago, so the local run looks like a live tenant.
+      const sim = await startSimulator({ ...simulatorOptionsFromEnv({ ...env, SIM_PORT: env.SIM_PORT ?? '0' }), seed: freshSeed(new Date()) });
       stops.push(() => sim.close());
       config = loadConfig(
         { ...env, PIM_AUTHZ: env.PIM_AUTHZ ?? 'rbac' },

@@ -377,3 +377,38 @@ export function defaultSeed(): SeedData {
     roleAssignments: roleAssignments(),
   };
 }
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * The seed as if its newest scan had just happened: every date moves by the same amount, so the
+ * local run shows "scanned 2 h ago" rather than the examples' 2022 dates, and the order and gaps
+ * between events stay as seeded. Tests keep the unshifted seed (the contract test compares the
+ * example scope with Microsoft's examples).
+ */
+export function freshSeed(now: Date, seed: SeedData = defaultSeed(), newestScanAgoMs = 2 * 3600_000): SeedData {
+  const scans = seed.scopes.flatMap((s) => s.alerts.map((a) => Date.parse(a.lastScannedDateTime))).filter(Number.isFinite);
+  if (scans.length === 0) return seed;
+  const shift = now.getTime() - newestScanAgoMs - Math.max(...scans);
+  const move = (iso: string): string => {
+    const t = Date.parse(iso);
+    return Number.isFinite(t) ? new Date(t + shift).toISOString() : iso;
+  };
+  return {
+    ...seed,
+    scopes: seed.scopes.map((scope) => ({
+      ...scope,
+      alerts: scope.alerts.map((a) => ({
+        ...a,
+        lastModifiedDateTime: move(a.lastModifiedDateTime),
+        lastScannedDateTime: move(a.lastScannedDateTime),
+        incidents: a.incidents.map((i) => ({
+          ...i,
+          properties: Object.fromEntries(
+            Object.entries(i.properties).map(([k, v]) => [k, typeof v === 'string' && ISO_DATE.test(v) ? move(v) : v]),
+          ) as typeof i.properties,
+        })),
+      })),
+    })),
+  };
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ALERT_KINDS, ALERT_KIND_NAMES } from '../../sim/model';
-import { defaultSeed, EXAMPLE_SCOPE, PLAYGROUND_USER_OBJECT_ID, PLAYGROUND_READER_OBJECT_ID, PRINCIPAL_IDS, SCOPES } from '../../sim/seed';
+import { defaultSeed, freshSeed, EXAMPLE_SCOPE, PLAYGROUND_USER_OBJECT_ID, PLAYGROUND_READER_OBJECT_ID, PRINCIPAL_IDS, SCOPES } from '../../sim/seed';
 import { simulatorOptionsFromEnv } from '../../sim/main';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -110,5 +110,19 @@ describe('simulator options from the environment', () => {
   it('refuses nonsense with a message naming the variable', () => {
     assert.throws(() => simulatorOptionsFromEnv({ SIM_RATE_500: '5' }), /SIM_RATE_500/);
     assert.throws(() => simulatorOptionsFromEnv({ SIM_PORT: 'eighty' }), /SIM_PORT/);
+  });
+
+  it('freshSeed moves every date by one amount so the newest scan is two hours old (the local run)', () => {
+    const now = new Date('2026-11-29T12:00:00Z');
+    const base = defaultSeed();
+    const fresh = freshSeed(now, base);
+    const scans = (d: typeof base) => d.scopes.flatMap((sc) => sc.alerts.map((a) => Date.parse(a.lastScannedDateTime)));
+    assert.equal(Math.max(...scans(fresh)), now.getTime() - 2 * 3600_000);
+    const shift = scans(fresh)[0]! - scans(base)[0]!;
+    assert.ok(scans(fresh).every((t, i) => t - scans(base)[i]! === shift), 'one shift for all');
+    const dated = (d: typeof base) => d.scopes.flatMap((sc) => sc.alerts.flatMap((a) => a.incidents.map((i) => i.properties.assignmentActivatedDate))).filter((v): v is string => typeof v === 'string');
+    assert.ok(dated(base).length > 0, 'some incidents carry dates');
+    assert.ok(dated(fresh).every((v, i) => Date.parse(v) - Date.parse(dated(base)[i]!) === shift));
+    assert.equal(base.scopes[0]!.alerts[0]!.lastScannedDateTime, defaultSeed().scopes[0]!.alerts[0]!.lastScannedDateTime, 'the default seed is untouched');
   });
 });

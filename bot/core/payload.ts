@@ -77,7 +77,7 @@ export function parseActionPayload(
       return { verb: v, page: page(payload) };
     case 'unsubscribe': {
       const id = str(payload, 'subscriptionId');
-      if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw new BotError('BadActionData', "This button's subscription id is not valid.", 'Type `subscriptions` for a fresh list.');
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new BotError('BadActionData', "This button's subscription id is not valid.", 'Type `subscriptions` for a fresh list.');
       return { verb: v, subscriptionId: id };
     }
     case 'help':

@@ -4,6 +4,7 @@
 // replies to the fake Bot Connector. Each test asserts on the ARM calls the simulator saw.
 import { strict as assert } from 'node:assert';
 import { assertValidCard } from '../cards/validateCard';
+import { parseActionPayload } from '../../bot/core/payload';
 import { PRINCIPAL_IDS, PLAYGROUND_READER_OBJECT_ID, SUBSCRIPTIONS } from '../../sim/seed';
 import { ALEX, buttons, cardAction, cardText, channelMessage, personalMessage, startHarness, type Harness, type Who } from '../helpers/harness';
 
@@ -269,5 +270,14 @@ describe('card actions: tampered data', function () {
     } finally {
       offsetMs = 0;
     }
+  });
+});
+
+describe('card action data: subscription ids', function () {
+  it('accepts every id the subscribe command can mint (base64url: letters, digits, - and _)', () => {
+    for (const id of ['Ab_9-xYz', '________', '--------', 'a1B2c3D4']) {
+      assert.deepEqual(parseActionPayload('unsubscribe', { verb: 'unsubscribe', subscriptionId: id }, () => true), { verb: 'unsubscribe', subscriptionId: id });
+    }
+    assert.throws(() => parseActionPayload('unsubscribe', { verb: 'unsubscribe', subscriptionId: '../x' }, () => true), /not valid/);
   });
 });

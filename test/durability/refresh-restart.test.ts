@@ -291,7 +291,8 @@ describe('durability: a refresh survives the bot process being killed', function
     const reply = replies[0]!;
     assert.match(reply.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\./);
     assert.equal(reply.conversationId, msg.conversation.id, 'posted in the thread of the card');
-    assert.ok(second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId), 'the restarted process reported it');
+    // Its log line crosses a pipe after the audit write: wait for it rather than race it.
+    await waitFor('the restarted process to log the report', 5000, () => second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
 
     // The card everyone sees was updated in place with the outcome.
     const card = connector.activity(msg.conversation.id, cardId);
@@ -341,6 +342,6 @@ describe('durability: a refresh survives the bot process being killed', function
     await waitFor('the outcome reply', 15_000, () => outcomeReplies(connector).length > 0);
     await waitFor('the refresh audit entry', 5000, async () => refreshAudit(await s.latestAudit(50)).includes('succeeded'));
     assert.equal(outcomeReplies(connector).length, 1, 'exactly one outcome reply');
-    assert.ok(second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
+    await waitFor('the restarted process to log the report', 5000, () => second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
   });
 });

@@ -85,12 +85,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const adapter = new TeamsEdgeAdapter(auth);
 
   const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger };
-  const proactive = createProactive(adapter, config.bot.appId ?? '', logger);
+  // Digests and refresh results go through the rate-limited, retrying delivery; the owner names
+  // this process in the store's run claims and stays the same across restarts on a fixed port.
+  const delivery = createDelivery({ send: createBotFrameworkSender(adapter, config.bot.appId ?? ''), logger });
+  const proactive = createProactive(adapter, config.bot.appId ?? '', logger, (ref, activity) => delivery.deliver(ref, activity));
   const operations = createOperationTracker({ deps, proactive, logger, leaseMs: config.operationLeaseMs });
   deps.background = { trackOperation: (id) => operations.track(id), updateCard: (ref, id, card) => proactive.updateCard(ref, id, card) };
-  // Digests go through the rate-limited, retrying delivery; the owner names this process in the
-  // store's run claims and stays the same across restarts on a fixed port.
-  const delivery = createDelivery({ send: createBotFrameworkSender(adapter, config.bot.appId ?? ''), logger });
   const digests = createDigestScheduler({
     deps,
     deliver: (ref, activity) => delivery.deliver(ref, activity),

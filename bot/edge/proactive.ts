@@ -12,8 +12,6 @@ import type { StoredConversationReference } from '../store/types';
 export type AnyReference = Partial<ConversationReference> | StoredConversationReference;
 
 export interface Proactive {
-  /** Posts into the conversation (a new thread in a channel). Returns the new activity id. */
-  send(reference: AnyReference, reply: Reply | Partial<Activity>): Promise<string | undefined>;
   /** Posts into the thread whose root is `rootId` in a channel, or into the chat elsewhere. */
   replyInThread(reference: AnyReference, rootId: string | undefined, reply: Reply): Promise<string | undefined>;
   /** Replaces a card the bot sent earlier. */
@@ -38,11 +36,14 @@ export function threadReference(reference: AnyReference, rootId: string | undefi
   return { ...ref, conversation: { ...conversation, id } };
 }
 
-function asActivity(reply: Reply | Partial<Activity>): Partial<Activity> {
-  return 'card' in reply || ('text' in reply && Object.keys(reply).length === 1) ? toActivity(reply as Reply) : (reply as Partial<Activity>);
-}
+/** Sends a new message through the rate-limited, retrying delivery (bot/delivery). */
+export type Deliver = (reference: StoredConversationReference, activity: Partial<Activity>) => Promise<{ ok: true; activityId?: string } | { ok: false; error: string }>;
 
-export function createProactive(adapter: CloudAdapter, appId: string, logger: Logger): Proactive {
+/**
+ * New messages go through `deliver`, so they share the per-conversation rate limits with digests;
+ * card updates go straight through the adapter.
+ */
+export function createProactive(adapter: CloudAdapter, appId: string, logger: Logger, deliver: Deliver): Proactive {
   const run = async <T>(reference: AnyReference, fn: (ctx: import('botbuilder').TurnContext) => Promise<T>): Promise<T> => {
     let out: T | undefined;
     await adapter.continueConversationAsync(appId, reference as Partial<ConversationReference>, async (ctx) => {
@@ -51,14 +52,11 @@ export function createProactive(adapter: CloudAdapter, appId: string, logger: Lo
     return out as T;
   };
   return {
-    async send(reference, reply) {
-      const res = await run(reference, (ctx) => ctx.sendActivity(asActivity(reply)));
-      return res?.id;
-    },
     async replyInThread(reference, rootId, reply) {
-      const ref = threadReference(reference, rootId);
-      const res = await run(ref, (ctx) => ctx.sendActivity(asActivity(reply)));
-      return res?.id;
+      const ref = threadReference(reference, rootId) as StoredConversationReference;
+      const result = await deliver(ref, toActivity(reply));
+      if (!result.ok) throw new Error(`The reply could not be delivered: ${result.error}`);
+      return result.activityId;
     },
     async updateCard(reference, activityId, card) {
       const activity = { ...toActivity({ card }), id: activityId, type: 'message' };

@@ -56,7 +56,6 @@ describe('durability: the refresh poll lease', function () {
   let trackers: OperationTracker[];
 
   const proactive: Proactive = {
-    send: async () => undefined,
     replyInThread: async (_ref, _root, reply) => {
       replies.push('text' in reply ? String(reply.text) : 'card');
       return `reply-${replies.length}`;

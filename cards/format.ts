@@ -61,12 +61,15 @@ export interface TimeOptions {
 // Building an Intl.DateTimeFormat costs far more than using one, and cards format many times.
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
-  let f = formatters.get(timeZone);
+/** A cached en-GB date-and-time formatter for a zone (with the weekday when asked); null for a zone Intl does not know. */
+export function formatterFor(timeZone: string, withWeekday = false): Intl.DateTimeFormat | null {
+  const key = `${withWeekday ? 'weekday ' : ''}${timeZone}`;
+  let f = formatters.get(key);
   if (f === undefined) {
     try {
       f = new Intl.DateTimeFormat('en-GB', {
         timeZone,
+        ...(withWeekday ? { weekday: 'short' as const } : {}),
         day: 'numeric',
         month: 'short',
         year: 'numeric',
@@ -79,7 +82,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
     }
     // Zones come from people's input: keep the cache from growing without bound.
     if (formatters.size > 1_000) formatters.clear();
-    formatters.set(timeZone, f);
+    formatters.set(key, f);
   }
   return f;
 }

@@ -35,4 +35,4 @@ export type { WelcomeInput, WelcomeVm } from './welcome';
 export { renderCard, cardAttachment, ADAPTIVE_CARD_CONTENT_TYPE, TEMPLATE_NAMES } from './render';
 export type { AdaptiveCardJson, TemplateName } from './render';
 export { MAX_CARD_CHARS, cardChars, fitsCard } from './size';
-export { formatDateTime, formatRelative, formatWhen, type BannerInput, type BannerStyle } from './format';
+export { formatDateTime, formatRelative, formatWhen, plural, type BannerInput, type BannerStyle } from './format';

@@ -2,7 +2,7 @@
 // of `subscriptions`, each with its next run in the subscription's own time zone and an Unsubscribe
 // button. Both render the same template.
 import { executeAction, type ActionVm, type CardContext, type Severity } from './actions';
-import { bannerVm, effectiveTimeZone, normaliseScope, plural, truncate, type BannerInput, type BannerVm, type Fact } from './format';
+import { bannerVm, effectiveTimeZone, formatterFor, normaliseScope, plural, truncate, type BannerInput, type BannerVm, type Fact } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
 
@@ -59,25 +59,9 @@ export interface SubscriptionsVm extends FooterVm, BannerVm {
   hint: string;
 }
 
-const runFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function runFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = runFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      weekday: 'short',
-      day: 'numeric',
-      month: 'short',
-      year: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    if (runFormatters.size > 1_000) runFormatters.clear();
-    runFormatters.set(timeZone, f);
-  }
-  return f;
+/** effectiveTimeZone always names a zone Intl knows, so its formatter exists. */
+function runFormatter(zone: string): Intl.DateTimeFormat {
+  return formatterFor(zone, true)!;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   buildDigestCard,
+  plural,
   buildSubscribedCard,
   buildSubscriptionsCard,
   buildWelcomeCard,
@@ -44,10 +45,6 @@ function nowIso(deps: CoreDeps): string {
 
 function newSubscriptionId(): string {
   return randomBytes(6).toString('base64url');
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 function nextRunOf(deps: CoreDeps, sub: Subscription): Date | null {

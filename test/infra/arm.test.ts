@@ -173,10 +173,11 @@ describe('environment variable scan (test/infra/envVars.ts)', () => {
       const f = 'env.IN_A_STRING';
       const g = other.env;
       const h = { ...env, NOT_A_READ: '1' };
+      const { SIXTH, SEVENTH: renamed } = process.env;
     `;
     assert.deepEqual(
       envReadsIn(src).map((r) => r.name),
-      ['FIRST', 'SECOND', 'THIRD', 'FOURTH', 'FIFTH'],
+      ['FIRST', 'SECOND', 'THIRD', 'FOURTH', 'FIFTH', 'SIXTH', 'SEVENTH'],
     );
   });
 });

@@ -4,6 +4,7 @@
 //   env.NAME, process.env.NAME                    (property access on an object called `env`)
 //   env['NAME'], process.env['NAME']              (element access with a string literal)
 //   anyHelper(env, 'NAME', ...)                   (the config loader's str/int/bool/oneOf/guidList)
+//   const { NAME } = env                          (destructuring)
 // where `env` is an identifier named env or the expression process.env.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,6 +39,12 @@ export function envReadsIn(source: string, file = 'source.ts'): EnvRead[] {
     } else if (ts.isCallExpression(node) && node.arguments.length >= 2 && isEnvObject(node.arguments[0]!)) {
       const name = stringLiteral(node.arguments[1]);
       if (name !== undefined) add(name, node);
+    } else if (ts.isVariableDeclaration(node) && node.initializer && isEnvObject(node.initializer) && ts.isObjectBindingPattern(node.name)) {
+      // const { NAME, OTHER: local } = env
+      for (const el of node.name.elements) {
+        const key = el.propertyName ?? el.name;
+        if (ts.isIdentifier(key) || ts.isStringLiteral(key)) add(key.text, el);
+      }
     }
     ts.forEachChild(node, visit);
   };

@@ -1,4 +1,5 @@
-// The production `send` for delivery: a proactive message through botbuilder's CloudAdapter.
+// The production `send` and `update` for delivery: a proactive message, or the replacement of one
+// the bot sent, through botbuilder's CloudAdapter.
 //
 // What botbuilder does with a failed send (botbuilder 4.23, botframework-connector 4.23):
 // - The ConnectorClient is an @azure/core-client ServiceClient; a non-2xx answer is thrown as a
@@ -24,6 +25,7 @@ import type { StoredConversationReference } from '../store/types';
 import { toSendError } from './sendError';
 
 export type ActivitySender = (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<{ id?: string }>;
+export type ActivityUpdater = (ref: StoredConversationReference, activityId: string, activity: Partial<Activity>) => Promise<void>;
 
 export interface BotFrameworkSenderOptions {
   /** Leave botframework-connector's own retry policy in place (not recommended: it bypasses the limiter). */
@@ -57,15 +59,12 @@ export function removeClientRetries(context: TurnContext, adapter: CloudAdapter)
   return true;
 }
 
-/**
- * A `send` for createDelivery: one proactive message per call, one HTTP request per call (the
- * client's own retries removed), errors as SendError.
- */
-export function createBotFrameworkSender(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions = {}): ActivitySender {
+/** Runs one request in a proactive turn: one HTTP request (the client's own retries removed), errors as SendError. */
+function oneRequestPerCall(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions) {
   const now = options.now ?? (() => Date.now());
   let warned = false;
-  return async (ref, activity) => {
-    let response: ResourceResponse | undefined;
+  return async <T>(ref: StoredConversationReference, request: (context: TurnContext) => Promise<T>): Promise<T> => {
+    let result: T | undefined;
     let failure: unknown;
     let failed = false;
     try {
@@ -75,18 +74,35 @@ export function createBotFrameworkSender(adapter: CloudAdapter, appId: string, o
           options.onRetryPolicyNotFound?.();
         }
         try {
-          response = await context.sendActivity(activity);
+          result = await request(context);
         } catch (err) {
           failed = true;
           failure = err;
         }
       });
     } catch (err) {
-      // Failures before the send: building the connector client or fetching a token.
+      // Failures before the request: building the connector client or fetching a token.
       failed = true;
       failure = err;
     }
     if (failed) throw toSendError(failure, now());
+    return result as T;
+  };
+}
+
+/** A `send` for createDelivery: one proactive message per call. */
+export function createBotFrameworkSender(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions = {}): ActivitySender {
+  const run = oneRequestPerCall(adapter, appId, options);
+  return async (ref, activity) => {
+    const response: ResourceResponse | undefined = await run(ref, (context) => context.sendActivity(activity));
     return response?.id !== undefined ? { id: response.id } : {};
+  };
+}
+
+/** An `update` for createDelivery: replaces one activity the bot sent (a PUT, which is idempotent). */
+export function createBotFrameworkUpdater(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions = {}): ActivityUpdater {
+  const run = oneRequestPerCall(adapter, appId, options);
+  return async (ref, activityId, activity) => {
+    await run(ref, (context) => context.updateActivity({ type: 'message', ...activity, id: activityId }));
   };
 }

@@ -1,8 +1,9 @@
-// Rate-limited, retrying delivery of one activity to one conversation. Every attempt goes through
-// the limiter (a retry re-enters it, so it is counted like any send); transient answers are
-// retried after Retry-After or an exponential backoff with full jitter; a conversation the bot was
-// removed from is reported at once as gone, without holding anyone else up. `deliver` never
-// rejects: the caller gets a DeliveryResult to record.
+// Rate-limited, retrying delivery of one activity to one conversation: a new message (`deliver`)
+// or an update of one the bot sent (`update`, Teams counts those against the same limits). Every
+// attempt goes through the limiter (a retry re-enters it, so it is counted like any send);
+// transient answers are retried after Retry-After or an exponential backoff with full jitter; a
+// conversation the bot was removed from is reported at once as gone, without holding anyone else
+// up. Neither rejects: the caller gets a DeliveryResult to record.
 import type { Activity } from 'botbuilder';
 import type { StoredConversationReference } from '../store/types';
 import { LimiterStoppedError, createLimiter, createSleeper, type ConversationLimiter, type DeliveryLimits } from './limiter';
@@ -12,7 +13,7 @@ export type DeliveryResult =
   | { ok: true; activityId?: string; attempts: number }
   | {
       ok: false;
-      /** 403/404: the bot is no longer in the conversation; its subscriptions should be disabled. */
+      /** 403/404: the bot is no longer in the conversation (for an update: or the message is gone); its subscriptions should be disabled. */
       gone: boolean;
       status?: number;
       /** Service error code, e.g. BotNotInConversationRoster. */
@@ -41,6 +42,8 @@ export interface DeliveryLogger {
 
 export interface DeliveryOptions {
   send: (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<{ id?: string }>;
+  /** Replaces an activity the bot sent (one request per call, errors as SendError); needed for `update`. */
+  update?: (ref: StoredConversationReference, activityId: string, activity: Partial<Activity>) => Promise<void>;
   limits?: Partial<DeliveryLimits>;
   retry?: RetryOptions;
   /** Monotonic ms for the limiter; default performance.now(). */
@@ -52,8 +55,15 @@ export interface DeliveryOptions {
   logger?: DeliveryLogger;
 }
 
+/** Per call: a signal that ends the retries (no further attempt starts once it fires). */
+export interface DeliverOptions {
+  signal?: AbortSignal;
+}
+
 export interface Delivery {
-  deliver(ref: StoredConversationReference, activity: Partial<Activity>): Promise<DeliveryResult>;
+  deliver(ref: StoredConversationReference, activity: Partial<Activity>, options?: DeliverOptions): Promise<DeliveryResult>;
+  /** Replaces the activity `activityId` with `activity`, with the same limits and retries as `deliver`. */
+  update(ref: StoredConversationReference, activityId: string, activity: Partial<Activity>, options?: DeliverOptions): Promise<DeliveryResult>;
   /** Waiting deliveries end with { ok: false, error: 'stopped…' }; resolves when running sends finish. */
   stop(): Promise<void>;
   readonly limiter: ConversationLimiter;
@@ -83,14 +93,36 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   const backoff = (attempt: number) => Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
 
-  async function deliver(ref: StoredConversationReference, activity: Partial<Activity>): Promise<DeliveryResult> {
+  /** Resolves after `ms`; false (at once) when stopped or the signal fires first. */
+  async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (!signal) return sleep(ms).then(() => true, () => false);
+    if (signal.aborted) return false;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([sleep(ms).then(() => true, () => false), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  async function attemptUntilDone(
+    kind: 'send' | 'update',
+    ref: StoredConversationReference,
+    signal: AbortSignal | undefined,
+    request: () => Promise<{ id?: string } | void>,
+  ): Promise<DeliveryResult> {
     const conversationId = ref.conversation.id;
     const target = { conversationId, ...(ref.conversation.tenantId ? { tenantId: ref.conversation.tenantId } : {}) };
     for (let attempt = 1; ; attempt++) {
       if (stopped) return { ok: false, gone: false, attempts: attempt - 1, error: new LimiterStoppedError().message };
+      if (signal?.aborted) return { ok: false, gone: false, attempts: attempt - 1, error: 'The delivery was called off before it succeeded.' };
       let failure: SendError;
       try {
-        const response = await limiter.schedule(target, () => options.send(ref, activity));
+        const response = (await limiter.schedule(target, request)) ?? {};
         return { ok: true, attempts: attempt, ...(response.id ? { activityId: response.id } : {}) };
       } catch (err) {
         if (err instanceof LimiterStoppedError) return { ok: false, gone: false, attempts: attempt - 1, error: err.message };
@@ -98,6 +130,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       }
       const base = { ...(failure.status !== undefined ? { status: failure.status } : {}), ...(failure.code ? { code: failure.code } : {}) };
       if (failure.status !== undefined && GONE_STATUSES.has(failure.status)) {
+        if (kind === 'update') {
+          log?.warn({ conversationId, status: failure.status, code: failure.code }, 'The message to update, or the bot, is no longer in the conversation');
+          return { ok: false, gone: true, ...base, attempts: attempt, error: `Teams answered ${describe(failure)}: the message to update, or the bot, is no longer in this conversation.` };
+        }
         log?.warn({ conversationId, status: failure.status, code: failure.code }, 'The bot is no longer in the conversation');
         return {
           ok: false,
@@ -127,16 +163,20 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       // messages too, so they do not walk into the same wall.
       if (failure.status === 429) limiter.pause(conversationId, limiter.now() + delay);
       log?.debug({ conversationId, status: failure.status, code: failure.code, attempt, delayMs: delay }, 'Retrying a send');
-      try {
-        await sleep(delay);
-      } catch {
-        return { ok: false, gone: false, ...base, attempts: attempt, error: new LimiterStoppedError().message };
+      if (!(await pause(delay, signal))) {
+        const error = stopped ? new LimiterStoppedError().message : 'The delivery was called off before it succeeded.';
+        return { ok: false, gone: false, ...base, attempts: attempt, error };
       }
     }
   }
 
   return {
-    deliver,
+    deliver: (ref, activity, callOptions = {}) => attemptUntilDone('send', ref, callOptions.signal, () => options.send(ref, activity)),
+    async update(ref, activityId, activity, callOptions = {}) {
+      const update = options.update;
+      if (!update) throw new Error('This delivery was built without an update function; pass `update` to createDelivery.');
+      return attemptUntilDone('update', ref, callOptions.signal, () => update(ref, activityId, activity));
+    },
     limiter,
     async stop() {
       stopped = true;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Activity } from 'botbuilder';
-import { createBotFrameworkSender } from '../../bot/delivery/botframework';
+import { createBotFrameworkSender, createBotFrameworkUpdater } from '../../bot/delivery/botframework';
 import { createDelivery, type Delivery, type DeliveryOptions } from '../../bot/delivery/delivery';
 import { SendError, parseRetryAfter } from '../../bot/delivery/sendError';
 import type { RateWindow } from '../../bot/delivery/windows';
@@ -57,6 +57,7 @@ describe('delivery through the real CloudAdapter to the fake Bot Connector', () 
   function start(options: Partial<DeliveryOptions> = {}): Delivery {
     delivery = createDelivery({
       send: createBotFrameworkSender(adapter, ''),
+      update: createBotFrameworkUpdater(adapter, ''),
       limits: { perConversation: SCALED_CONVERSATION, global: SCALED_GLOBAL },
       retry: { baseMs: 20, maxMs: 200 },
       ...options,
@@ -194,6 +195,49 @@ describe('delivery through the real CloudAdapter to the fake Bot Connector', () 
     assert.equal(result.gone, false);
     assert.equal(result.status, undefined);
     assert.equal(result.code, 'ECONNREFUSED');
+  });
+
+  it('updates a card with the same retries (a PUT each time), and reports an update of a deleted message as gone', async () => {
+    fake = await startFakeConnector();
+    const d = start();
+    const ref = refTo(fake, '19:ops@thread.tacv2');
+    const sent = await d.deliver(ref, message('Refreshing…'));
+    assert.ok(sent.ok && sent.activityId);
+    fake.script('19:ops@thread.tacv2', [503, { status: 429, retryAfter: 0 }]);
+    const updated = await d.update(ref, sent.activityId, message('Refresh succeeded'));
+    assert.deepEqual({ ok: updated.ok, attempts: updated.attempts }, { ok: true, attempts: 3 });
+    assert.deepEqual(
+      fake.requests.filter((r) => r.method === 'PUT').map((r) => [r.activityId, r.status]),
+      [
+        [sent.activityId, 503],
+        [sent.activityId, 429],
+        [sent.activityId, 200],
+      ],
+    );
+    assert.deepEqual(fake.activity('19:ops@thread.tacv2', sent.activityId)!.versions.map((v) => v.text), ['Refreshing…', 'Refresh succeeded']);
+    const missing = await d.update(ref, '1700000099999', message('x'));
+    assert.ok(!missing.ok);
+    assert.deepEqual([missing.gone, missing.status, missing.attempts], [true, 404, 1]);
+    assert.match(missing.error, /message to update, or the bot, is no longer in this conversation/);
+    assert.deepEqual(turnErrors, []);
+  });
+
+  it('stops retrying once the caller’s signal fires, and starts nothing after it', async () => {
+    fake = await startFakeConnector();
+    fake.script('19:ops@thread.tacv2', [503, 503, 503, 503]);
+    const d = start({ retry: { maxAttempts: 10, baseMs: 200, maxMs: 200 } });
+    const calledOff = new AbortController();
+    const pending = d.deliver(refTo(fake, '19:ops@thread.tacv2'), message('x'), { signal: calledOff.signal });
+    while (fake.requests.length < 1) await new Promise((r) => setImmediate(r));
+    calledOff.abort();
+    const result = await pending;
+    assert.ok(!result.ok);
+    assert.equal(result.gone, false);
+    assert.match(result.error, /called off/);
+    assert.equal(fake.requests.length, 1, 'no attempt after the signal');
+    const before = await d.deliver(refTo(fake, '19:ops@thread.tacv2'), message('y'), { signal: calledOff.signal });
+    assert.deepEqual([before.ok, before.attempts], [false, 0]);
+    assert.equal(fake.requests.length, 1);
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

@@ -2,6 +2,7 @@
 // authorizer, Bot Framework adapter, HTTP server) from the validated configuration and wires them
 // together. Tests call createApp with a test configuration and optional overrides instead of
 // patching modules.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { CallerIdConstants, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
@@ -23,8 +24,8 @@ import { openSqliteStore } from './store/sqlite';
 import type { BotStore } from './store/types';
 import { createHandlers } from './handlers';
 import { createProactive, type Proactive } from './edge/proactive';
-import { createOperationTracker, type OperationTracker } from './background/operations';
-import { createBotFrameworkSender, createDelivery } from './delivery';
+import { createOperationTracker, type OperationTracker, type TrackerOptions } from './background/operations';
+import { createBotFrameworkSender, createBotFrameworkUpdater, createDelivery } from './delivery';
 import { createDigestScheduler, type DigestService } from './digest/scheduler';
 
 export interface AppOverrides {
@@ -35,6 +36,8 @@ export interface AppOverrides {
   clock?: Clock;
   /** Extra options for the ARM clients (e.g. a fast poll interval in tests). */
   armOptions?: Parameters<typeof createArmClients>[1];
+  /** Extra options for the refresh tracker (e.g. short backoffs in tests). */
+  operations?: Partial<Pick<TrackerOptions, 'pollRetry' | 'reportRetry' | 'reportGiveUpMs' | 'sweepMs' | 'sleep' | 'random'>>;
 }
 
 export interface App {
@@ -85,18 +88,32 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const adapter = new TeamsEdgeAdapter(auth);
 
   const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger };
-  // Digests and refresh results go through the rate-limited, retrying delivery; the owner names
-  // this process in the store's run claims and stays the same across restarts on a fixed port.
-  const delivery = createDelivery({ send: createBotFrameworkSender(adapter, config.bot.appId ?? ''), logger });
-  const proactive = createProactive(adapter, config.bot.appId ?? '', logger, (ref, activity) => delivery.deliver(ref, activity));
-  const operations = createOperationTracker({ deps, proactive, logger, leaseMs: config.operationLeaseMs });
-  deps.background = { trackOperation: (id) => operations.track(id), updateCard: (ref, id, card) => proactive.updateCard(ref, id, card) };
-  const digests = createDigestScheduler({
+  // The owner names this process slot in the store's leases and run claims. On a fixed port it is
+  // host:port: two live processes cannot listen on one host and port, so a restart may take back
+  // at once what its earlier life held. On port 0 the slot is not stable, so it is random.
+  const owner = config.port !== 0 ? `${hostname()}:${config.port}` : `${hostname()}:${process.pid}:${randomUUID()}`;
+  // Digests, refresh results and card updates go through the rate-limited, retrying delivery.
+  const appId = config.bot.appId ?? '';
+  const delivery = createDelivery({ send: createBotFrameworkSender(adapter, appId), update: createBotFrameworkUpdater(adapter, appId), logger });
+  const proactive = createProactive(delivery, logger);
+  const operations = createOperationTracker({
     deps,
-    deliver: (ref, activity) => delivery.deliver(ref, activity),
+    proactive,
     logger,
-    ...(config.port !== 0 ? { owner: `${hostname()}:${config.port}` } : {}),
+    owner,
+    leaseMs: config.operationLeaseMs,
+    sweepMs: config.operationSweepMs,
+    reportGiveUpMs: config.reportGiveUpMs,
+    ...overrides.operations,
   });
+  deps.background = {
+    trackOperation: (id) => operations.track(id),
+    async updateCard(ref, id, card) {
+      const result = await proactive.updateCard(ref, id, card);
+      if (!result.ok) throw new Error(result.error);
+    },
+  };
+  const digests = createDigestScheduler({ deps, deliver: (ref, activity) => delivery.deliver(ref, activity), logger, owner });
   deps.digests = digests;
 
   const core = createBotCore(deps, createHandlers());
@@ -139,7 +156,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       });
       const port = (server.address() as AddressInfo).port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-      await operations.resumeAll();
+      // Only now that the port is bound is the owner name this process's alone.
+      await operations.start();
       await digests.start();
       return { url: `http://${host}:${port}`, port };
     },

@@ -58,10 +58,15 @@ export interface Config {
   logLevel: string;
   pollDeadlineMs: number;
   /**
-   * How long a process's claim on polling a refresh lasts without renewal. A process that dies
-   * mid-poll holds the refresh this long before another (or its restart) takes it over.
+   * How long a process's lease on a refresh (polling, then reporting) lasts without renewal. A
+   * process that dies holds the refresh this long before another instance takes it over; its own
+   * restart on the same host and fixed port takes it back at once.
    */
   operationLeaseMs: number;
+  /** How often each process looks for refreshes whose lease has lapsed (another instance died). */
+  operationSweepMs: number;
+  /** How long after the outcome is known the bot keeps trying to report it to Teams. */
+  reportGiveUpMs: number;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -242,5 +247,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     logLevel,
     pollDeadlineMs: int(env, 'PIM_REFRESH_DEADLINE_MINUTES', 30, 1, 24 * 60) * 60_000,
     operationLeaseMs: int(env, 'PIM_OPERATION_LEASE_SECONDS', 60, 5, 3600) * 1000,
+    operationSweepMs: int(env, 'PIM_OPERATION_SWEEP_SECONDS', 30, 1, 3600) * 1000,
+    reportGiveUpMs: int(env, 'PIM_REFRESH_REPORT_GIVE_UP_HOURS', 24, 1, 24 * 7) * 3600_000,
   };
 }

@@ -94,6 +94,19 @@ export function isArmError(e: unknown): e is ArmError {
   return e instanceof ArmError;
 }
 
+/**
+ * A failure that says nothing about the request itself and may pass if it is sent again later:
+ * throttling (429), a timeout (408, or a request the transport timed out), a server error (5xx),
+ * no answer at all, or no token from the identity endpoint. Call it only after ruling out your
+ * own abort signal, since a timed-out request ends with the same AbortError.
+ */
+export function isTransientFailure(e: unknown): boolean {
+  if (e instanceof Error && e.name === 'AbortError') return true;
+  if (!isArmError(e)) return false;
+  if (e.status === 0) return e.code === PimErrorCode.RequestFailed || e.code === PimErrorCode.AuthenticationFailed;
+  return e.status === 408 || e.status === 429 || e.status >= 500;
+}
+
 /** Keeps origin, path and api-version; drops every other query parameter (skip tokens, filters, anything secret). */
 export function redactUrl(raw: string): string {
   let u: URL;

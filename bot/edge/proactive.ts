@@ -1,9 +1,10 @@
-// Messages the bot sends outside a turn (refresh results, digests): through the stored
-// conversation reference and botbuilder's continueConversationAsync, so they go to the same
-// Bot Connector service and conversation Teams gave us. Threading is Teams': a reply into a
-// channel thread is a message to "<channel conversation>;messageid=<root message id>".
-import type { CloudAdapter, ConversationReference, Activity } from 'botbuilder';
+// Messages the bot sends outside a turn (refresh results, card updates): through the stored
+// conversation reference and botbuilder's continueConversationAsync (inside delivery), so they go
+// to the same Bot Connector service and conversation Teams gave us. Threading is Teams': a reply
+// into a channel thread is a message to "<channel conversation>;messageid=<root message id>".
+import type { ConversationReference } from 'botbuilder';
 import { toActivity } from './teamsBot';
+import type { DeliverOptions, Delivery, DeliveryResult } from '../delivery';
 import type { Reply } from '../core/turn';
 import type { Logger } from '../log';
 import type { StoredConversationReference } from '../store/types';
@@ -13,9 +14,9 @@ export type AnyReference = Partial<ConversationReference> | StoredConversationRe
 
 export interface Proactive {
   /** Posts into the thread whose root is `rootId` in a channel, or into the chat elsewhere. */
-  replyInThread(reference: AnyReference, rootId: string | undefined, reply: Reply): Promise<string | undefined>;
+  replyInThread(reference: AnyReference, rootId: string | undefined, reply: Reply, options?: DeliverOptions): Promise<DeliveryResult>;
   /** Replaces a card the bot sent earlier. */
-  updateCard(reference: AnyReference, activityId: string, card: Record<string, unknown>): Promise<void>;
+  updateCard(reference: AnyReference, activityId: string, card: Record<string, unknown>, options?: DeliverOptions): Promise<DeliveryResult>;
 }
 
 const MESSAGE_ID = /;messageid=(\d+|[^;]+)$/i;
@@ -36,32 +37,21 @@ export function threadReference(reference: AnyReference, rootId: string | undefi
   return { ...ref, conversation: { ...conversation, id } };
 }
 
-/** Sends a new message through the rate-limited, retrying delivery (bot/delivery). */
-export type Deliver = (reference: StoredConversationReference, activity: Partial<Activity>) => Promise<{ ok: true; activityId?: string } | { ok: false; error: string }>;
-
 /**
- * New messages go through `deliver`, so they share the per-conversation rate limits with digests;
- * card updates go straight through the adapter.
+ * Replies and card updates both go through the rate-limited, retrying delivery (bot/delivery), so
+ * they share the per-conversation limits with digests; neither throws: the caller gets a
+ * DeliveryResult (with `gone` when the bot or the message is no longer there).
  */
-export function createProactive(adapter: CloudAdapter, appId: string, logger: Logger, deliver: Deliver): Proactive {
-  const run = async <T>(reference: AnyReference, fn: (ctx: import('botbuilder').TurnContext) => Promise<T>): Promise<T> => {
-    let out: T | undefined;
-    await adapter.continueConversationAsync(appId, reference as Partial<ConversationReference>, async (ctx) => {
-      out = await fn(ctx);
-    });
-    return out as T;
-  };
+export function createProactive(delivery: Pick<Delivery, 'deliver' | 'update'>, logger: Logger): Proactive {
   return {
-    async replyInThread(reference, rootId, reply) {
+    replyInThread(reference, rootId, reply, options) {
       const ref = threadReference(reference, rootId) as StoredConversationReference;
-      const result = await deliver(ref, toActivity(reply));
-      if (!result.ok) throw new Error(`The reply could not be delivered: ${result.error}`);
-      return result.activityId;
+      return delivery.deliver(ref, toActivity(reply), options);
     },
-    async updateCard(reference, activityId, card) {
-      const activity = { ...toActivity({ card }), id: activityId, type: 'message' };
-      await run(reference, (ctx) => ctx.updateActivity(activity));
-      logger.debug({ activityId }, 'card updated');
+    async updateCard(reference, activityId, card, options) {
+      const result = await delivery.update(reference as StoredConversationReference, activityId, toActivity({ card }), options);
+      if (result.ok) logger.debug({ activityId }, 'card updated');
+      return result;
     },
   };
 }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
-import type { AuditEntry, BotStore, PendingOperation, StoredConversationReference, Subscription } from './types';
+import type { OperationResult } from '../azure/api';
+import type { AuditEntry, BotStore, NewPendingOperation, OperationEnd, OutcomeTask, OperationStep, PendingOperation, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
   /** Folder for the database; created (mode 0700) if missing. Default `data` in the working directory. */
@@ -28,8 +29,13 @@ export interface SqliteBotStore extends BotStore {
 }
 
 export const DEFAULT_DB_FILE = 'pim-alerts.sqlite';
-/** Reported operations are kept this long for the record, then pruned. */
-const REPORTED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The step an operation must be at (besides the target itself) to be moved to polling or reporting. */
+const STEP_BEFORE: Readonly<Record<'polling' | 'reporting', OperationStep>> = { polling: 'started', reporting: 'outcomeKnown' };
+const OUTCOME_TASKS: ReadonlySet<OutcomeTask> = new Set(['audit', 'releaseClaim', 'updateCard', 'reply']);
+const OPERATION_ENDS: ReadonlySet<OperationEnd> = new Set(['reported', 'gone', 'gaveUp']);
+/** Ended operations (reported, gone, gave up) are kept this long for the record, then pruned. */
+const FINISHED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 interface Migration {
   version: number;
@@ -38,7 +44,7 @@ interface Migration {
 }
 
 // Ordered; a released migration is never edited, only followed by a new one.
-const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'initial',
@@ -119,6 +125,22 @@ const MIGRATIONS: readonly Migration[] = [
         outcome TEXT,
         PRIMARY KEY (subscription_id, run_at)
       );
+    `,
+  },
+  {
+    // A refresh becomes a state machine persisted step by step: the outcome is stored the moment it
+    // is seen, and each task after it (audit, claim release, card update, reply) is recorded when
+    // done. "Reported" becomes "finished", since gone and gave-up end an operation too.
+    version: 2,
+    name: 'refresh state machine',
+    sql: `
+      ALTER TABLE pending_operations RENAME COLUMN reported_at TO finished_at;
+      ALTER TABLE pending_operations RENAME COLUMN reported_ms TO finished_ms;
+      ALTER TABLE pending_operations ADD COLUMN step TEXT NOT NULL DEFAULT 'started';
+      ALTER TABLE pending_operations ADD COLUMN outcome TEXT;
+      ALTER TABLE pending_operations ADD COLUMN outcome_at TEXT;
+      ALTER TABLE pending_operations ADD COLUMN tasks_done TEXT NOT NULL DEFAULT '{}';
+      UPDATE pending_operations SET step = 'reported' WHERE finished_at IS NOT NULL;
     `,
   },
 ];
@@ -213,7 +235,11 @@ interface OperationRow {
   created_at: string;
   lease_owner: string | null;
   lease_until: string | null;
-  reported_at: string | null;
+  finished_at: string | null;
+  step: OperationStep;
+  outcome: string | null;
+  outcome_at: string | null;
+  tasks_done: string;
 }
 
 // claimKey travels with the operation so whichever process reports it also frees the refresh button.
@@ -265,9 +291,13 @@ function operationFromRow(r: OperationRow): PendingOperation {
     replyToId: data.replyToId,
     claimKey: data.claimKey,
     createdAt: r.created_at,
+    step: r.step,
     leaseOwner: opt(r.lease_owner),
     leaseUntil: opt(r.lease_until),
-    reportedAt: opt(r.reported_at),
+    outcome: parseJson<OperationResult>(r.outcome),
+    outcomeAt: opt(r.outcome_at),
+    tasksDone: JSON.parse(r.tasks_done) as PendingOperation['tasksDone'],
+    finishedAt: opt(r.finished_at),
   });
 }
 
@@ -325,7 +355,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
     pruneClaims: db.prepare('DELETE FROM action_claims WHERE expires_ms <= ?'),
     pruneNonces: db.prepare('DELETE FROM used_nonces WHERE expires_ms <= ?'),
-    pruneReported: db.prepare('DELETE FROM pending_operations WHERE reported_ms IS NOT NULL AND reported_ms <= ?'),
+    pruneFinished: db.prepare('DELETE FROM pending_operations WHERE finished_ms IS NOT NULL AND finished_ms <= ?'),
     dropExpiredClaim: db.prepare('DELETE FROM action_claims WHERE key = ? AND expires_ms <= ?'),
     insertClaim: db.prepare('INSERT INTO action_claims (key, by_object_id, by_name, at, expires_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
     getClaim: db.prepare<[string], ClaimRow>('SELECT by_object_id, by_name, at, result FROM action_claims WHERE key = ?'),
@@ -335,10 +365,23 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     insertNonce: db.prepare('INSERT INTO used_nonces (nonce, expires_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING'),
 
     insertOperation: db.prepare('INSERT INTO pending_operations (id, data, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
-    unreported: db.prepare<[], OperationRow>('SELECT * FROM pending_operations WHERE reported_at IS NULL ORDER BY created_at, id'),
+    unreported: db.prepare<[], OperationRow>('SELECT * FROM pending_operations WHERE finished_at IS NULL ORDER BY created_at, id'),
+    getOperation: db.prepare<[string], OperationRow>('SELECT * FROM pending_operations WHERE id = ?'),
+    // Every write below is one UPDATE whose WHERE clause is the whole condition: the lease holder,
+    // an operation that has not ended, and the step or outcome the change needs.
     lease: db.prepare(`UPDATE pending_operations SET lease_owner = @owner, lease_until = @until, lease_until_ms = @untilMs
-      WHERE id = @id AND reported_at IS NULL AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms IS NULL OR lease_until_ms <= @nowMs)`),
-    markReported: db.prepare('UPDATE pending_operations SET reported_at = ?, reported_ms = ? WHERE id = ? AND reported_at IS NULL'),
+      WHERE id = @id AND finished_at IS NULL AND (lease_owner IS NULL OR lease_owner = @owner OR lease_until_ms IS NULL OR lease_until_ms <= @nowMs)`),
+    markStep: db.prepare(`UPDATE pending_operations SET step = @step
+      WHERE id = @id AND lease_owner = @owner AND finished_at IS NULL AND step IN (@from, @step)`),
+    recordOutcome: db.prepare(`UPDATE pending_operations SET outcome = @outcome, outcome_at = @at, step = 'outcomeKnown'
+      WHERE id = @id AND lease_owner = @owner AND finished_at IS NULL AND outcome IS NULL`),
+    outcomeFor: db.prepare<{ id: string; owner: string }, { outcome: string | null }>(
+      'SELECT outcome FROM pending_operations WHERE id = @id AND lease_owner = @owner AND finished_at IS NULL',
+    ),
+    markTask: db.prepare(`UPDATE pending_operations SET tasks_done = json_set(tasks_done, @path, COALESCE(json_extract(tasks_done, @path), @at))
+      WHERE id = @id AND lease_owner = @owner AND finished_at IS NULL AND outcome IS NOT NULL`),
+    finish: db.prepare(`UPDATE pending_operations SET step = @end, finished_at = @at, finished_ms = @atMs
+      WHERE id = @id AND lease_owner = @owner AND finished_at IS NULL AND outcome IS NOT NULL`),
 
     upsertConversation: db.prepare(`INSERT INTO conversations (id, ref, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, updated_at = excluded.updated_at`),
@@ -372,7 +415,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     const now = clock.now();
     if (claimsNow !== undefined) stmts.pruneClaims.run(claimsNow);
     stmts.pruneNonces.run(now);
-    stmts.pruneReported.run(now - REPORTED_RETENTION_MS);
+    stmts.pruneFinished.run(now - FINISHED_RETENTION_MS);
   };
 
   const ensureSecretTx = write((name: string, value: string): string => {
@@ -395,7 +438,12 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     stmts.insertNonce.run(nonce, expiresMs);
   });
 
-  const addOperationTx = write((op: PendingOperation) => {
+  const recordOutcomeTx = write((id: string, owner: string, outcome: string, at: string): OperationResult | undefined => {
+    stmts.recordOutcome.run({ id, owner, outcome, at });
+    return parseJson<OperationResult>(stmts.outcomeFor.get({ id, owner })?.outcome);
+  });
+
+  const addOperationTx = write((op: NewPendingOperation) => {
     prune();
     const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
     stmts.insertOperation.run(op.id, JSON.stringify(data), op.createdAt);
@@ -494,13 +542,37 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
       return stmts.unreported.all().map(operationFromRow);
     },
 
+    async getPendingOperation(id) {
+      const row = stmts.getOperation.get(id);
+      return row ? operationFromRow(row) : undefined;
+    },
+
     async leasePendingOperation(id, owner, until, now) {
       const r = stmts.lease.run({ id, owner, until, untilMs: toMs(until, 'lease end'), nowMs: toMs(now, 'current time') });
       return r.changes === 1;
     },
 
-    async markOperationReported(id, at) {
-      return stmts.markReported.run(at, toMs(at, 'report time'), id).changes === 1;
+    async markOperationStep(id, owner, step, at) {
+      const from = Object.hasOwn(STEP_BEFORE, step) ? STEP_BEFORE[step] : undefined;
+      if (!from) throw new Error(`"${String(step)}" is not a step an operation is moved to; use polling or reporting.`);
+      toMs(at, 'step time');
+      return stmts.markStep.run({ id, owner, step, from }).changes === 1;
+    },
+
+    async recordOperationOutcome(id, owner, outcome, at) {
+      toMs(at, 'outcome time');
+      return recordOutcomeTx(id, owner, JSON.stringify(outcome), at);
+    },
+
+    async markOutcomeTaskDone(id, owner, task, at) {
+      if (!OUTCOME_TASKS.has(task)) throw new Error(`"${String(task)}" is not a task done after a refresh outcome; use one of ${[...OUTCOME_TASKS].join(', ')}.`);
+      toMs(at, 'task time');
+      return stmts.markTask.run({ id, owner, path: `$.${task}`, at }).changes === 1;
+    },
+
+    async finishOperation(id, owner, end, at) {
+      if (!OPERATION_ENDS.has(end)) throw new Error(`"${String(end)}" is not an end of an operation; use one of ${[...OPERATION_ENDS].join(', ')}.`);
+      return stmts.finish.run({ id, owner, end, at, atMs: toMs(at, 'finish time') }).changes === 1;
     },
 
     async upsertConversation(ref: StoredConversationReference, at) {

@@ -3,7 +3,15 @@
 // the same methods. Every method is synchronous-looking async so that a network backend fits.
 // Claims (claimAction, claimDigestRun) are the concurrency primitives: they must be atomic in any
 // backend (a unique key insert), because two bot instances or two clicks race on them.
-import type { OperationHandle } from '../azure/api';
+// The pending-operation methods are the steps of a refresh's state machine. Each one is a single
+// conditional write on the operation's one record, so any backend can implement it: an
+// insert-once, or an update applied only if the record still is as the caller read it (SQLite: one
+// UPDATE whose WHERE clause states the condition; Azure Table Storage: read the entity, check the
+// condition, replace it with If-Match on the ETag read, and on 412 read again and re-check). The
+// condition always includes the lease owner ("holds the lease" below means: is its owner; a lapsed
+// lease stays its owner's until another process takes it), so a process whose lease was taken
+// over can change nothing.
+import type { OperationHandle, OperationResult } from '../azure/api';
 
 export interface AuditEntry {
   id?: number;
@@ -32,6 +40,21 @@ export type StoredConversationReference = Record<string, unknown> & {
   channelId: string;
 };
 
+/**
+ * Where a refresh stands. started → polling → outcomeKnown → reporting, then one of the ends:
+ * reported (the reply and the card update are both done), gone (the bot was removed from the
+ * conversation: 403/404), gaveUp (Teams did not take the report before the give-up time).
+ */
+export type OperationStep = 'started' | 'polling' | 'outcomeKnown' | 'reporting' | OperationEnd;
+export type OperationEnd = 'reported' | 'gone' | 'gaveUp';
+
+/**
+ * What is done once the outcome is known, each recorded the moment it is done so that a restart
+ * does not repeat it: the audit row, the release of the refresh claim, the card update (PUT) and
+ * the reply in the thread (POST).
+ */
+export type OutcomeTask = 'audit' | 'releaseClaim' | 'updateCard' | 'reply';
+
 export interface PendingOperation {
   /** Our id (uuid). */
   id: string;
@@ -43,14 +66,24 @@ export interface PendingOperation {
   /** The thread root to reply into (channels). */
   replyToId?: string;
   createdAt: string;
-  /** The action claim that keeps a second refresh of the same target from starting; released when reported. */
+  /** The action claim that keeps a second refresh of the same target from starting; released once the outcome is known. */
   claimKey?: string;
-  /** Poll lease: set when a process starts polling; lets a restarted process take over. */
+  /** The state machine's step; 'started' when added. */
+  step: OperationStep;
+  /** Lease: the process working on the operation (polling or reporting) and until when. */
   leaseOwner?: string;
   leaseUntil?: string;
-  /** When the result was reported (exactly once): set atomically by completePendingOperation. */
-  reportedAt?: string;
+  /** The outcome, stored the moment it was seen and before anything is reported: a restart reports this, never a fresh guess. */
+  outcome?: OperationResult;
+  outcomeAt?: string;
+  /** When each task after the outcome was done (ISO). */
+  tasksDone: Partial<Record<OutcomeTask, string>>;
+  /** When the operation reached its end (reported, gone or gaveUp). */
+  finishedAt?: string;
 }
+
+/** What a refresh is stored with when it starts. */
+export type NewPendingOperation = Pick<PendingOperation, 'id' | 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'createdAt' | 'claimKey'>;
 
 /** A digest subscription of one conversation. */
 export interface Subscription {
@@ -96,13 +129,39 @@ export interface BotStore {
   isNonceUsed(nonce: string): Promise<boolean>;
   markNonceUsed(nonce: string, expiresAt: string): Promise<void>;
 
-  // pending long-running operations
-  addPendingOperation(op: PendingOperation): Promise<void>;
+  // pending long-running operations (refreshes): see OperationStep
+  /** Inserts once (a retried add is harmless); the operation starts at step 'started' with nothing done. */
+  addPendingOperation(op: NewPendingOperation): Promise<void>;
+  /** Operations that have not reached their end (reported, gone or gaveUp), oldest first. */
   listUnreportedOperations(): Promise<PendingOperation[]>;
-  /** Atomically takes/extends the poll lease if free or expired or already ours. */
+  getPendingOperation(id: string): Promise<PendingOperation | undefined>;
+  /**
+   * Takes or extends the lease if it is free, lapsed (leaseUntil <= now) or already `owner`'s, and
+   * the operation has not ended; true when `owner` holds it afterwards. Setting `until` = `now`
+   * hands it over at once.
+   */
   leasePendingOperation(id: string, owner: string, until: string, now: string): Promise<boolean>;
-  /** Atomically marks reported; returns false if it was already reported (so report nothing). */
-  markOperationReported(id: string, at: string): Promise<boolean>;
+  /**
+   * Moves the step forward: 'polling' from started (or polling), 'reporting' from outcomeKnown (or
+   * reporting). True when `owner` holds the lease and the operation is at `step` afterwards.
+   */
+  markOperationStep(id: string, owner: string, step: 'polling' | 'reporting', at: string): Promise<boolean>;
+  /**
+   * Stores the outcome once (step becomes outcomeKnown, outcomeAt = at) if `owner` holds the lease
+   * and none is stored yet. Returns the outcome in force (this one, or the one stored earlier) to
+   * the lease holder; undefined when `owner` does not hold the lease or the operation has ended.
+   */
+  recordOperationOutcome(id: string, owner: string, outcome: OperationResult, at: string): Promise<OperationResult | undefined>;
+  /**
+   * Records `task` as done at `at` (the first time only) if `owner` holds the lease, the outcome is
+   * stored and the operation has not ended. True when the task is recorded done afterwards.
+   */
+  markOutcomeTaskDone(id: string, owner: string, task: OutcomeTask, at: string): Promise<boolean>;
+  /**
+   * Ends the operation (reported, gone or gaveUp) if `owner` holds the lease, the outcome is stored
+   * and it has not ended: true exactly once. An ended operation is no longer listed or leased.
+   */
+  finishOperation(id: string, owner: string, end: OperationEnd, at: string): Promise<boolean>;
 
   // conversations (issue: digests)
   upsertConversation(ref: StoredConversationReference, at: string): Promise<void>;

@@ -9,14 +9,14 @@ import type { CoreDeps } from '../../bot/core/deps';
 import type { Proactive } from '../../bot/edge/proactive';
 import { silentLogger } from '../../bot/log';
 import { openSqliteStore, type SqliteBotStore } from '../../bot/store/sqlite';
-import type { PendingOperation } from '../../bot/store/types';
+import type { NewPendingOperation } from '../../bot/store/types';
 import { SCOPES } from '../../sim/seed';
 
 const LEASE_MS = 5000;
 const START = Date.parse('2025-03-03T09:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function pendingOperation(id: string): PendingOperation {
+function pendingOperation(id: string): NewPendingOperation {
   return {
     id,
     handle: {
@@ -30,7 +30,7 @@ function pendingOperation(id: string): PendingOperation {
       serviceUrl: 'http://127.0.0.1:9/',
       channelId: 'msteams',
       conversation: { id: '19:general@thread.skype;messageid=1700000000000', conversationType: 'channel', tenantId: '7f3c9a2e-1d4b-4c8e-a6f0-2b5d7e9c1a30' },
-    } as PendingOperation['conversation'],
+    } as NewPendingOperation['conversation'],
     replyToId: '1700000000000',
     createdAt: iso(START),
   };
@@ -58,9 +58,9 @@ describe('durability: the refresh poll lease', function () {
   const proactive: Proactive = {
     replyInThread: async (_ref, _root, reply) => {
       replies.push('text' in reply ? String(reply.text) : 'card');
-      return `reply-${replies.length}`;
+      return { ok: true, attempts: 1, activityId: `reply-${replies.length}` };
     },
-    updateCard: async () => undefined,
+    updateCard: async () => ({ ok: true, attempts: 1 }),
   };
 
   function tracker(owner: string, api: PimAlertsApi, leaseMs = LEASE_MS): OperationTracker {

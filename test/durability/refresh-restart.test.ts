@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,7 +28,7 @@ const NETWORK_GUARD = path.join(ROOT, 'test', 'setup.ts');
  * while it runs, and the restarted bot's first poll (at least a lease later) finds it finished.
  */
 const REFRESH_MS = 3000;
-const START_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 30_000;
 
 // ---- the bot as a child process ----
 
@@ -133,6 +134,18 @@ async function waitFor<T>(what: string, ms: number, probe: () => T | undefined |
   }
 }
 
+/** A loopback port nothing listens on right now, for a bot that must restart on the same port. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 // ---- Teams over HTTP ----
 
 async function post(bot: BotProcess, activity: Json): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -191,10 +204,10 @@ async function click(bot: BotProcess, connector: FakeConnector, msg: Json, cardI
 }
 
 /** The operation's row as the store holds it (lease and report columns included). */
-function operationRow(dataDir: string, id: string): { lease_owner: string | null; lease_until_ms: number | null; reported_at: string | null } {
+function operationRow(dataDir: string, id: string): { lease_owner: string | null; lease_until_ms: number | null; step: string; finished_at: string | null } {
   const db = new Database(path.join(dataDir, 'pim-alerts.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT lease_owner, lease_until_ms, reported_at FROM pending_operations WHERE id = ?').get(id) as never;
+    return db.prepare('SELECT lease_owner, lease_until_ms, step, finished_at FROM pending_operations WHERE id = ?').get(id) as never;
   } finally {
     db.close();
   }
@@ -220,7 +233,7 @@ function refreshAudit(entries: Array<{ action: string; result: string }>): strin
 }
 
 describe('durability: a refresh survives the bot process being killed', function () {
-  this.timeout(30_000);
+  this.timeout(120_000);
 
   let sim: Simulator;
   let connector: FakeConnector;
@@ -278,12 +291,18 @@ describe('durability: a refresh survives the bot process being killed', function
     assert.equal(killed.signal, 'SIGKILL');
     assert.equal(outcomeReplies(connector).length, 0, 'nothing reported before the kill');
     assert.equal((await s.listUnreportedOperations()).length, 1, 'the refresh is still pending in the store');
+    const killedOwner = operationRow(dataDir, operationId).lease_owner!;
     assert.ok(operationRow(dataDir, operationId).lease_until_ms! > Date.now(), 'the killed process still holds the lease');
+    // On port 0 the process slot is not stable, so the owner is random: the restart waits out the lease.
+    const [host, pid, uuid] = killedOwner.split(':');
+    assert.equal(host, os.hostname());
+    assert.match(pid!, /^\d+$/);
+    assert.match(uuid!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
     const second = await startBot(env, cwd);
     assert.ok(second.logs.some((l) => l.msg === 'resuming refreshes started before the restart' && l.count === 1), 'the restart resumes the refresh');
     const replies = await waitFor('the outcome reply', 15_000, () => outcomeReplies(connector).length > 0 && outcomeReplies(connector));
-    // The audit entry is written after the report is marked: once it is there, the run is over.
+    // The audit entry is written once the outcome is known, before the report.
     await waitFor('the refresh audit entry', 5000, async () => refreshAudit(await s.latestAudit(50)).includes('succeeded'));
 
     assert.equal(replies.length, 1, 'exactly one outcome reply');
@@ -303,7 +322,9 @@ describe('durability: a refresh survives the bot process being killed', function
     assert.notEqual(updated, cardText(detail));
 
     assert.deepEqual(await s.listUnreportedOperations(), []);
-    assert.ok(operationRow(dataDir, operationId).reported_at, 'the store marks the refresh reported');
+    assert.ok(operationRow(dataDir, operationId).finished_at, 'the store marks the refresh finished');
+    assert.notEqual(operationRow(dataDir, operationId).lease_owner, killedOwner, 'reported by the restarted process, under its own name');
+    assert.equal(operationRow(dataDir, operationId).step, 'reported');
     assert.deepEqual(refreshAudit(await s.latestAudit(50)), ['started', 'succeeded']);
 
     // Killed again after reporting: the next restart has nothing to resume and sends nothing.
@@ -343,5 +364,34 @@ describe('durability: a refresh survives the bot process being killed', function
     await waitFor('the refresh audit entry', 5000, async () => refreshAudit(await s.latestAudit(50)).includes('succeeded'));
     assert.equal(outcomeReplies(connector).length, 1, 'exactly one outcome reply');
     await waitFor('the restarted process to log the report', 5000, () => second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
+  });
+
+  it('killed with SIGKILL mid-poll and restarted on the same port: the restart takes its refresh back at once and reports within 10 s', async () => {
+    // The default minute-long lease: only taking its own lease back lets the restart report in time.
+    const port = await freePort();
+    const env = { ...envFor(60), PORT: String(port) };
+    const first = await startBot(env, cwd);
+    const s = openStore();
+    const { cardId, msg, operationId } = await startRefresh(first, connector, s);
+    await waitUntilPolling(sim, dataDir, operationId);
+    await waitUntilScanRunning(sim);
+    const held = operationRow(dataDir, operationId);
+    assert.equal(held.lease_owner, `${os.hostname()}:${port}`, 'the lease names the process slot: host and port');
+    assert.equal(held.step, 'polling');
+
+    await stopBot(first, 'SIGKILL');
+    assert.ok(operationRow(dataDir, operationId).lease_until_ms! > Date.now() + 30_000, 'the dead process still holds the lease for a good while');
+    assert.equal(outcomeReplies(connector).length, 0);
+
+    const second = await startBot(env, cwd);
+    await waitFor('the outcome reply within 10 s of the restart', 10_000, () => outcomeReplies(connector).length > 0);
+    await waitFor('the restarted process to log the report', 5000, () => second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
+    assert.equal(second.logs.some((l) => l.msg === 'took over a refresh whose lease had lapsed'), false, 'its own refresh, not a takeover');
+    const replies = outcomeReplies(connector);
+    assert.equal(replies.length, 1, 'exactly one outcome reply');
+    assert.match(replies[0]!.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.match(cardText(adaptiveCard(connector.activity(msg.conversation.id, cardId)!)!), /Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.deepEqual(refreshAudit(await s.latestAudit(50)), ['started', 'succeeded']);
+    assert.equal(operationRow(dataDir, operationId).step, 'reported');
   });
 });

@@ -3,7 +3,8 @@
 // It enforces Teams' published rate limits (sliding windows, the strictest reading of the docs)
 // and answers 429 with Retry-After when a request goes over, so a test or the benchmark can prove
 // that the bot's own limiter keeps it under them. Failures can be injected: a random share of 5xx,
-// a scripted sequence of answers per conversation, and conversations the bot was removed from.
+// a scripted sequence of answers per conversation, an outage of a conversation until a time, and
+// conversations the bot was removed from.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -56,8 +57,8 @@ export interface RecordedRequest {
   retryAfter?: string;
   /** Whether an Authorization header came with it (never its value). */
   authorized: boolean;
-  /** Why it failed when it did: throttled, injected, scripted, gone, not-found, bad-request. */
-  reason?: 'throttled' | 'injected' | 'scripted' | 'gone' | 'not-found' | 'bad-request';
+  /** Why it failed when it did: throttled, injected, scripted, outage, gone, not-found, bad-request. */
+  reason?: 'throttled' | 'injected' | 'scripted' | 'outage' | 'gone' | 'not-found' | 'bad-request';
 }
 
 export interface StoredActivity {
@@ -85,6 +86,8 @@ export interface FakeConnector {
   script(conversationId: string, answers: ReadonlyArray<ScriptedAnswer | number>): void;
   /** Answers every write to the conversation (and its channel threads) as Teams does once the bot is removed. */
   markGone(conversationId: string, status?: 403 | 404): void;
+  /** Answers every write to the conversation (and its channel threads) with `status` until `now()` reaches `until`. */
+  outage(conversationId: string, until: number, status?: number): void;
   readonly counts: {
     /** Requests answered 429 by the rate windows. */
     throttled: number;
@@ -94,6 +97,8 @@ export interface FakeConnector {
     scripted: number;
     /** Requests answered 403/404 because the conversation is gone. */
     gone: number;
+    /** Requests answered during an outage. */
+    outage: number;
   };
   close(): Promise<void>;
 }
@@ -126,9 +131,10 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
   const tenantLogs = new Map<string, SlidingWindowLog>();
   const scripts = new Map<string, ScriptedAnswer[]>();
   const gone = new Map<string, 403 | 404>();
+  const outages = new Map<string, { until: number; status: number }>();
   const activities = new Map<string, StoredActivity>(); // key: conversationId + '\n' + id
   const posted: StoredActivity[] = [];
-  const counts = { throttled: 0, injected: 0, scripted: 0, gone: 0 };
+  const counts = { throttled: 0, injected: 0, scripted: 0, gone: 0, outage: 0 };
   let nextId = 1;
 
   const logOf = (map: Map<string, SlidingWindowLog>, key: string, windows: readonly RateWindow[]) => {
@@ -225,6 +231,14 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
       record.reason = 'gone';
       if (goneStatus === 403) answer(403, errorBody('BotNotInConversationRoster', 'The bot is not part of the conversation roster.'));
       else answer(404, errorBody('ConversationNotFound', 'Conversation not found.'));
+      return;
+    }
+
+    const outage = outages.get(rateKey);
+    if (outage && t < outage.until) {
+      counts.outage++;
+      record.reason = 'outage';
+      answer(outage.status, errorBody('ServiceUnavailable', `The service is unavailable (outage answer ${outage.status}).`));
       return;
     }
 
@@ -328,6 +342,9 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
     },
     markGone(conversationId, status = 403) {
       gone.set(rateKeyOfConversation(conversationId), status);
+    },
+    outage(conversationId, until, status = 503) {
+      outages.set(rateKeyOfConversation(conversationId), { until, status });
     },
     counts,
     close: () =>

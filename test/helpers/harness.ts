@@ -11,7 +11,7 @@ import { normalizeScope } from '../../bot/azure/validate';
 import { silentLogger } from '../../bot/log';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/server';
 import { PLAYGROUND_USER_OBJECT_ID } from '../../sim/seed';
-import { startFakeConnector, type FakeConnector } from '../fakes/connector';
+import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../fakes/connector';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TENANT_ID = '7f3c9a2e-1d4b-4c8e-a6f0-2b5d7e9c1a30';
@@ -40,11 +40,13 @@ export interface HarnessOptions {
   sim?: SimulatorOptions;
   overrides?: AppOverrides;
   dataDir?: string;
+  /** The fake Bot Connector's options; default no rate limits enforced. */
+  connector?: FakeConnectorOptions;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const sim = await startSimulator({ refreshDurationMs: 300, ...options.sim });
-  const connector = await startFakeConnector({ perConversation: false, global: false });
+  const connector = await startFakeConnector({ perConversation: false, global: false, ...options.connector });
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pim-bot-'));
   const config = loadConfig(
     { PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, PIM_TIME_ZONE: 'UTC', PIM_ALLOWED_TENANTS: TENANT_ID, ...options.env },

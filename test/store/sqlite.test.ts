@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import sinon from 'sinon';
-import type { OperationHandle } from '../../bot/azure/api';
-import { openSqliteStore, SCHEMA_VERSION, type SqliteBotStore } from '../../bot/store/sqlite';
-import type { PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
+import type { OperationHandle, OperationResult } from '../../bot/azure/api';
+import { parseStatusDetail } from '../../bot/azure/client';
+import { MIGRATIONS, openSqliteStore, SCHEMA_VERSION, type SqliteBotStore } from '../../bot/store/sqlite';
+import type { NewPendingOperation, PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const readJson = <T>(...p: string[]): T => JSON.parse(fs.readFileSync(path.join(FIXTURES, ...p), 'utf8')) as T;
@@ -32,8 +33,19 @@ function refreshHandle(): OperationHandle {
   };
 }
 
-function pendingOp(id: string, ref = teamConversation()): PendingOperation {
+function pendingOp(id: string, ref = teamConversation()): NewPendingOperation {
   return { id, handle: refreshHandle(), requester: { objectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b', name: 'Megan Bowen' }, conversation: ref, cardActivityId: '1:1abc', replyToId: '1669827773000', createdAt: '2025-03-01T12:00:01.000Z' };
+}
+
+/** The example operation of GetAlertOperationById, finished: the outcome a refresh stores. */
+function succeededOutcome(polls = 3): OperationResult {
+  const last = { ...readJson<any>('arm', 'examples', 'GetAlertOperationById.json').responses['200'].body, id: 'op-1', status: 'Succeeded' }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { outcome: 'succeeded', status: 'Succeeded', details: parseStatusDetail(last.statusDetail), last, durationMs: 42_000, polls };
+}
+
+/** A pending operation as it is stored when added: step started, nothing done. */
+function asAdded(op: NewPendingOperation): PendingOperation {
+  return { ...op, step: 'started', tasksDone: {} };
 }
 
 function subscription(id: string, conversationId: string, extra: Partial<Subscription> = {}): Subscription {
@@ -81,7 +93,7 @@ describe('SQLite store', () => {
       const raw = new Database(file, { readonly: true });
       try {
         assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-        assert.deepEqual(raw.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all(), [SCHEMA_VERSION]);
+        assert.deepEqual(raw.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all(), MIGRATIONS.map((m) => m.version));
       } finally {
         raw.close();
       }
@@ -100,7 +112,7 @@ describe('SQLite store', () => {
       await openStore().close();
       const raw = new Database(file, { readonly: true });
       try {
-        assert.equal(raw.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), 1);
+        assert.equal(raw.prepare('SELECT COUNT(*) FROM schema_version').pluck().get(), MIGRATIONS.length);
       } finally {
         raw.close();
       }
@@ -245,7 +257,9 @@ describe('SQLite store', () => {
       const op = pendingOp('7d0c0a2e-0001-4000-8000-000000000001');
       await s.addPendingOperation(op);
       await s.addPendingOperation(op); // a retried add is harmless
-      assert.deepEqual(await s.listUnreportedOperations(), [op]);
+      assert.deepEqual(await s.listUnreportedOperations(), [asAdded(op)]);
+      assert.deepEqual(await s.getPendingOperation(op.id), asAdded(op));
+      assert.equal(await s.getPendingOperation('no-such-op'), undefined);
     });
 
     it('lease: free → taken; held by another → refused; ours → extended; expired → taken over', async () => {
@@ -264,15 +278,130 @@ describe('SQLite store', () => {
       assert.equal(await s.leasePendingOperation('no-such-op', 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'), false);
     });
 
-    it('markOperationReported succeeds exactly once across two instances, and a reported operation is no longer listed or leased', async () => {
+    const T = (seconds: number) => new Date(Date.parse('2025-03-01T12:00:00.000Z') + seconds * 1000).toISOString();
+
+    it('markOperationStep: only the lease holder moves it, and only forward (polling after started, reporting after the outcome)', async () => {
+      const s = openStore();
+      await s.addPendingOperation(pendingOp('op-s'));
+      assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(1)), false, 'no lease yet');
+      assert.equal(await s.leasePendingOperation('op-s', 'proc-a', T(60), T(0)), true);
+      assert.equal(await s.markOperationStep('op-s', 'proc-b', 'polling', T(1)), false, 'not the holder');
+      assert.equal(await s.markOperationStep('op-s', 'proc-a', 'reporting', T(1)), false, 'no outcome to report yet');
+      assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(1)), true);
+      assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(2)), true, 'again: harmless');
+      assert.equal((await s.getPendingOperation('op-s'))!.step, 'polling');
+      await s.recordOperationOutcome('op-s', 'proc-a', succeededOutcome(), T(3));
+      assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(4)), false, 'never back to polling once the outcome is known');
+      assert.equal(await s.markOperationStep('op-s', 'proc-a', 'reporting', T(4)), true);
+      assert.equal((await s.getPendingOperation('op-s'))!.step, 'reporting');
+      await assert.rejects(s.markOperationStep('op-s', 'proc-a', 'reported' as never, T(5)), /not a step an operation is moved to/);
+    });
+
+    it('recordOperationOutcome stores the first outcome once, for the lease holder only; a later holder gets the stored one back', async () => {
+      const s = openStore();
+      await s.addPendingOperation(pendingOp('op-o'));
+      assert.equal(await s.recordOperationOutcome('op-o', 'proc-a', succeededOutcome(), T(1)), undefined, 'no lease: nothing stored');
+      assert.equal((await s.getPendingOperation('op-o'))!.outcome, undefined);
+      assert.equal(await s.leasePendingOperation('op-o', 'proc-a', T(60), T(0)), true);
+      assert.equal(await s.recordOperationOutcome('op-o', 'proc-b', succeededOutcome(), T(1)), undefined, 'not the holder');
+      assert.deepEqual(await s.recordOperationOutcome('op-o', 'proc-a', succeededOutcome(3), T(2)), succeededOutcome(3));
+      const stored = (await s.getPendingOperation('op-o'))!;
+      assert.equal(stored.step, 'outcomeKnown');
+      assert.equal(stored.outcomeAt, T(2));
+      assert.deepEqual(stored.outcome, succeededOutcome(3));
+      // proc-a died; proc-b takes over after the lease and polls again: the stored outcome stands.
+      assert.equal(await s.leasePendingOperation('op-o', 'proc-b', T(200), T(100)), true);
+      const timedOut: OperationResult = { outcome: 'timedOut', status: 'NotStarted', details: [], durationMs: 1_800_000, polls: 0 };
+      assert.deepEqual(await s.recordOperationOutcome('op-o', 'proc-b', timedOut, T(101)), succeededOutcome(3));
+      assert.equal(await s.recordOperationOutcome('op-o', 'proc-a', timedOut, T(102)), undefined, 'the old holder changes nothing');
+      assert.deepEqual((await s.getPendingOperation('op-o'))!.outcome, succeededOutcome(3));
+      assert.equal((await s.getPendingOperation('op-o'))!.outcomeAt, T(2));
+    });
+
+    it('markOutcomeTaskDone records each task once (its first time), for the holder, after the outcome, before the end', async () => {
+      const s = openStore();
+      await s.addPendingOperation(pendingOp('op-t'));
+      await s.leasePendingOperation('op-t', 'proc-a', T(60), T(0));
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'reply', T(1)), false, 'nothing is done before the outcome');
+      await s.recordOperationOutcome('op-t', 'proc-a', succeededOutcome(), T(2));
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-b', 'reply', T(3)), false, 'not the holder');
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'audit', T(3)), true);
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'releaseClaim', T(4)), true);
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'reply', T(5)), true);
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'reply', T(9)), true, 'again: harmless');
+      assert.deepEqual((await s.getPendingOperation('op-t'))!.tasksDone, { audit: T(3), releaseClaim: T(4), reply: T(5) }, 'the first time is kept');
+      await assert.rejects(s.markOutcomeTaskDone('op-t', 'proc-a', 'dance' as never, T(6)), /not a task done after a refresh outcome/);
+      assert.equal(await s.finishOperation('op-t', 'proc-a', 'reported', T(7)), true);
+      assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'updateCard', T(8)), false, 'nothing changes after the end');
+    });
+
+    it('finishOperation ends it once (reported, gone or gaveUp), for the holder with an outcome; an ended operation is not listed, leased or changed', async () => {
+      const s = openStore();
+      for (const id of ['op-f1', 'op-f2', 'op-f3']) {
+        await s.addPendingOperation(pendingOp(id));
+        await s.leasePendingOperation(id, 'proc-a', T(60), T(0));
+      }
+      assert.equal(await s.finishOperation('op-f1', 'proc-a', 'reported', T(1)), false, 'no outcome yet: nothing to have reported');
+      for (const id of ['op-f1', 'op-f2', 'op-f3']) await s.recordOperationOutcome(id, 'proc-a', succeededOutcome(), T(2));
+      assert.equal(await s.finishOperation('op-f1', 'proc-b', 'reported', T(3)), false, 'not the holder');
+      assert.equal(await s.finishOperation('op-f1', 'proc-a', 'reported', T(3)), true);
+      assert.equal(await s.finishOperation('op-f1', 'proc-a', 'gaveUp', T(4)), false, 'only once');
+      assert.equal(await s.finishOperation('op-f2', 'proc-a', 'gone', T(5)), true);
+      assert.equal(await s.finishOperation('op-f3', 'proc-a', 'gaveUp', T(6)), true);
+      await assert.rejects(s.finishOperation('op-f3', 'proc-a', 'lost' as never, T(6)), /not an end of an operation/);
+      const ended = await Promise.all(['op-f1', 'op-f2', 'op-f3'].map((id) => s.getPendingOperation(id)));
+      assert.deepEqual(ended.map((o) => [o!.step, o!.finishedAt]), [['reported', T(3)], ['gone', T(5)], ['gaveUp', T(6)]]);
+      assert.deepEqual(await s.listUnreportedOperations(), []);
+      assert.equal(await s.leasePendingOperation('op-f1', 'proc-a', T(600), T(500)), false);
+      assert.equal(await s.recordOperationOutcome('op-f1', 'proc-a', succeededOutcome(), T(7)), undefined);
+      assert.equal(await s.markOperationStep('op-f1', 'proc-a', 'reporting', T(7)), false);
+    });
+
+    it('two store instances on one file, the same process slot racing itself: one outcome, the first task time, one finish', async () => {
+      // The same owner on both: a process and its restart on the same host and port, both briefly alive.
       const a = openStore();
       const b = openStore();
-      await a.addPendingOperation(pendingOp('op-r'));
-      const results = await Promise.all([a.markOperationReported('op-r', '2025-03-01T12:05:00.000Z'), b.markOperationReported('op-r', '2025-03-01T12:05:00.001Z')]);
-      assert.deepEqual(results.sort(), [false, true]);
-      assert.equal(await a.markOperationReported('op-r', '2025-03-01T12:06:00.000Z'), false);
-      assert.deepEqual(await b.listUnreportedOperations(), []);
-      assert.equal(await b.leasePendingOperation('op-r', 'proc-c', '2025-03-01T13:00:00.000Z', '2025-03-01T12:10:00.000Z'), false);
+      await a.addPendingOperation(pendingOp('op-race'));
+      assert.equal(await a.leasePendingOperation('op-race', 'host:3978', T(60), T(0)), true);
+      assert.equal(await b.leasePendingOperation('op-race', 'host:3978', T(61), T(1)), true, 'the same slot takes its own lease back at once');
+      const [ra, rb] = await Promise.all([a.recordOperationOutcome('op-race', 'host:3978', succeededOutcome(1), T(2)), b.recordOperationOutcome('op-race', 'host:3978', succeededOutcome(2), T(2))]);
+      assert.deepEqual(ra, rb, 'both see the one outcome stored');
+      const [ta, tb] = await Promise.all([a.markOutcomeTaskDone('op-race', 'host:3978', 'reply', T(3)), b.markOutcomeTaskDone('op-race', 'host:3978', 'reply', T(4))]);
+      assert.deepEqual([ta, tb], [true, true]);
+      assert.ok([T(3), T(4)].includes((await a.getPendingOperation('op-race'))!.tasksDone.reply!));
+      const finished = await Promise.all([a.finishOperation('op-race', 'host:3978', 'reported', T(5)), b.finishOperation('op-race', 'host:3978', 'reported', T(5))]);
+      assert.deepEqual(finished.sort(), [false, true]);
+    });
+
+    it('two store instances on one file, two process slots: only the lease holder records, marks or finishes', async () => {
+      const a = openStore();
+      const b = openStore();
+      await a.addPendingOperation(pendingOp('op-two'));
+      const leased = await Promise.all([a.leasePendingOperation('op-two', 'host-a:3978', T(60), T(0)), b.leasePendingOperation('op-two', 'host-b:3978', T(60), T(0))]);
+      assert.deepEqual([...leased].sort(), [false, true]);
+      const [holder, other] = leased[0] ? ['host-a:3978', 'host-b:3978'] : ['host-b:3978', 'host-a:3978'];
+      const outcomes = await Promise.all([a.recordOperationOutcome('op-two', holder!, succeededOutcome(), T(1)), b.recordOperationOutcome('op-two', other!, succeededOutcome(), T(1))]);
+      assert.deepEqual(outcomes, [succeededOutcome(), undefined]);
+      assert.deepEqual(await Promise.all([a.markOutcomeTaskDone('op-two', holder!, 'reply', T(2)), b.markOutcomeTaskDone('op-two', other!, 'reply', T(2))]), [true, false]);
+      assert.deepEqual(await Promise.all([b.finishOperation('op-two', other!, 'reported', T(3)), a.finishOperation('op-two', holder!, 'reported', T(3))]), [false, true]);
+    });
+
+    it('migration 2 keeps operations of a version-1 database: reported ones ended, the others at started', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const raw = new Database(file);
+      raw.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      raw.exec(MIGRATIONS[0]!.sql);
+      raw.prepare("INSERT INTO schema_version VALUES (1, 'initial', '2025-03-01T00:00:00Z')").run();
+      const insert = raw.prepare('INSERT INTO pending_operations (id, data, created_at, lease_owner, reported_at, reported_ms) VALUES (?, ?, ?, ?, ?, ?)');
+      const { id: _reported, createdAt, ...data } = pendingOp('op-old-reported');
+      insert.run('op-old-reported', JSON.stringify(data), createdAt, 'proc-old', T(9), Date.parse(T(9)));
+      insert.run('op-old-pending', JSON.stringify(data), createdAt, 'proc-old', null, null);
+      raw.close();
+      const s = openStore();
+      assert.equal(s.schemaVersion, SCHEMA_VERSION);
+      assert.deepEqual((await s.listUnreportedOperations()).map((o) => [o.id, o.step, o.leaseOwner]), [['op-old-pending', 'started', 'proc-old']]);
+      const reported = (await s.getPendingOperation('op-old-reported'))!;
+      assert.deepEqual([reported.step, reported.finishedAt, reported.tasksDone], ['reported', T(9), {}]);
     });
   });
 
@@ -372,7 +501,7 @@ describe('SQLite store', () => {
     const claim = await r.claimAction('k1', { name: 'Alex Wilber' }, '2025-03-01T12:30:00.000Z', 1000);
     assert.equal(!claim.claimed && claim.by.name, 'Megan Bowen');
     assert.equal(await r.isNonceUsed('n1'), true);
-    assert.deepEqual(await r.listUnreportedOperations(), [pendingOp('op-1')]);
+    assert.deepEqual(await r.listUnreportedOperations(), [asAdded(pendingOp('op-1'))]);
     assert.deepEqual(await r.getConversation(ref.conversation.id), ref);
     assert.equal((await r.listSubscriptions()).length, 1);
     assert.equal((await r.listIncompleteDigestRuns()).length, 1);
@@ -402,13 +531,13 @@ describe('SQLite store', () => {
       });
     }
 
-    it('each claim, lease and report goes to exactly one process, and the loser names the winner', async () => {
+    it('each claim, lease, outcome and finish goes to exactly one process, and the loser names the winner', async () => {
       const s = openStore();
       const keys = Array.from({ length: 100 }, (_, i) => `dismiss|subscriptions/x|alert-${i}`);
       const operations = Array.from({ length: 100 }, (_, i) => `op-${i}`);
       for (const id of operations) await s.addPendingOperation(pendingOp(id));
       const [p1, p2] = await Promise.all([spawnWorker(), spawnWorker()]);
-      type Result = { claims: Record<string, string>; leased: string[]; reported: string[] };
+      type Result = { claims: Record<string, string>; leased: string[]; outcomes: string[]; reported: string[] };
       const result = (c: ChildProcess) =>
         new Promise<Result>((resolve, reject) => {
           c.removeAllListeners('exit');
@@ -430,6 +559,10 @@ describe('SQLite store', () => {
         const all = [...r1[list], ...r2[list]].sort();
         assert.deepEqual(all, [...operations].sort(), `${list}: every operation exactly once`);
       }
+      // Only the lease holder's steps took effect: it stored the outcome (named after it) and finished.
+      assert.deepEqual([...r1.outcomes].sort(), r1.leased.map((op) => `${op}=proc-1`).sort());
+      assert.deepEqual([...r2.outcomes].sort(), r2.leased.map((op) => `${op}=proc-2`).sort());
+      assert.deepEqual([...r1.reported].sort(), [...r1.leased].sort());
       assert.deepEqual(await s.listUnreportedOperations(), []);
     });
   });

@@ -5,6 +5,8 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import type { StoredActivity } from '../fakes/connector';
+import { normalizeScope } from '../../bot/azure/validate';
+import { ConfigError, loadConfig } from '../../bot/config';
 import { ALEX, buttons, cardAction, cardText, channelMessage, startHarness, type Harness } from '../helpers/harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -127,5 +129,15 @@ describe('refresh outcomes through the bot when Teams or ARM fail', function () 
     assert.ok(started.every((at) => h!.connector.delivered(at.msg.conversation.id).length > 0));
     const audit = (await h.app.deps.store.latestAudit(100)).filter((e) => e.action === 'refresh' && e.result !== 'started');
     assert.deepEqual(audit.map((e) => e.result), targets.map(() => 'succeeded'));
+  });
+
+  it('takes its give-up time and sweep interval from PIM_REFRESH_REPORT_GIVE_UP_HOURS and PIM_OPERATION_SWEEP_SECONDS', () => {
+    const local = { normalizeScope, localEndpoint: 'http://127.0.0.1:9', localScopes: [{ scope: 'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f' }] };
+    const defaults = loadConfig({}, local);
+    assert.deepEqual([defaults.reportGiveUpMs, defaults.operationSweepMs], [24 * 3600_000, 30_000]);
+    const set = loadConfig({ PIM_REFRESH_REPORT_GIVE_UP_HOURS: '6', PIM_OPERATION_SWEEP_SECONDS: '10' }, local);
+    assert.deepEqual([set.reportGiveUpMs, set.operationSweepMs], [6 * 3600_000, 10_000]);
+    assert.throws(() => loadConfig({ PIM_REFRESH_REPORT_GIVE_UP_HOURS: '0' }, local), (e: unknown) => e instanceof ConfigError && /PIM_REFRESH_REPORT_GIVE_UP_HOURS/.test(e.message));
+    assert.throws(() => loadConfig({ PIM_OPERATION_SWEEP_SECONDS: 'often' }, local), (e: unknown) => e instanceof ConfigError && /PIM_OPERATION_SWEEP_SECONDS/.test(e.message));
   });
 });

@@ -9,15 +9,18 @@ import type {
   AlertIncident,
   AlertOperationResult,
 } from './models';
+import type { ServiceKind } from './service';
 
 /**
  * A started refresh, as plain serialisable data: it can be written to the store and handed back to
  * `pollOperation` after a restart.
  */
 export interface OperationHandle {
+  /** The API that started the refresh and is polled for it; absent (handles stored before Graph) means 'arm'. */
+  service?: ServiceKind;
   /** The `Location` URL of the 202, followed exactly as given (it may carry another api-version). */
   location: string;
-  /** Normalised scope the refresh was started on (no leading slash). */
+  /** Normalised scope the refresh was started on (no leading slash; `directory` for Graph). */
   scope: string;
   /** The alert refreshed, or undefined for refresh-all. */
   alertId?: string;
@@ -25,7 +28,7 @@ export interface OperationHandle {
   operationId?: string;
   /** ISO time the 202 was received. */
   startedAt: string;
-  /** x-ms-request-id of the 202, for the audit log. */
+  /** The service's request id of the 202 (x-ms-request-id; Graph: request-id), for the audit log. */
   requestId?: string;
   /** The body of the 202, as first status. */
   initial?: AlertOperationResult;
@@ -65,6 +68,10 @@ export interface WriteResult {
   requestId?: string;
 }
 
+/**
+ * The PIM alerts of one scope, whichever API serves it: ARM for Azure resource scopes, Microsoft
+ * Graph for the `directory` scope. Both clients return the same model (bot/azure/models.ts).
+ */
 export interface PimAlertsApi {
   // alerts
   listAlerts(scope: string): Promise<Alert[]>;
@@ -139,4 +146,24 @@ export interface RbacApi {
   listRoleAssignmentsForPrincipal(scope: string, principalObjectId: string): Promise<RoleAssignment[]>;
   /** A role definition by its full resource id (as found in an assignment). */
   getRoleDefinition(roleDefinitionId: string): Promise<RoleDefinition>;
+}
+
+// ---- Entra ID directory roles, read from Microsoft Graph to decide who may act on the directory ----
+// GET /beta/roleManagement/directory/transitiveRoleAssignments?$count=true&$filter=principalId eq '{id}'
+// with ConsistencyLevel: eventual: the person's active directory role assignments, direct and
+// through role-assignable groups (a group-based row carries the group's id as principalId).
+
+export interface DirectoryRoleAssignment {
+  id: string;
+  principalId: string;
+  /** The role definition id; for built-in roles, the role template id. */
+  roleDefinitionId: string;
+  /** `/` for the whole tenant, `/administrativeUnits/{id}` or an object id for narrower ones. */
+  directoryScopeId: string;
+  [key: string]: unknown;
+}
+
+export interface DirectoryRolesApi {
+  /** The principal's active directory role assignments, directly or through groups. */
+  listTransitiveRoleAssignments(principalObjectId: string): Promise<DirectoryRoleAssignment[]>;
 }

@@ -13,10 +13,11 @@ import {
   type AlertOperationResult,
 } from './models';
 import { parseRetryAfterMs } from './pipeline';
-import { ArmTransport, invalidResponse, type ArmClientOptions, type ArmResponse } from './transport';
-import { normalizeScope, validateId } from './validate';
+import { ArmTransport, type ArmClientOptions, type ArmResponse } from './transport';
+import { normalizeArmScope, validateId } from './validate';
 
-export interface PimAlertsClientOptions extends ArmClientOptions {
+/** How a client follows a refresh; shared by the ARM and the Graph client. */
+export interface PollSettings {
   /** How long pollOperation keeps polling after the refresh started. Default 15 min. */
   pollDeadlineMs?: number;
   /** Wait between polls when the service sends no Retry-After. Default 5 s. */
@@ -26,6 +27,8 @@ export interface PimAlertsClientOptions extends ArmClientOptions {
   /** Floor between polls, so Retry-After: 0 cannot turn polling into a busy loop. Default 1 s. */
   pollMinIntervalMs?: number;
 }
+
+export interface PimAlertsClientOptions extends Omit<ArmClientOptions, 'service'>, PollSettings {}
 
 export const DEFAULT_POLL_DEADLINE_MS = 15 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
@@ -81,23 +84,17 @@ export function parseStatusDetail(statusDetail: unknown): StatusDetailEntry[] {
     }));
 }
 
-function asOperationResult(json: unknown): AlertOperationResult | undefined {
+export function asOperationResult(json: unknown): AlertOperationResult | undefined {
   return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as AlertOperationResult) : undefined;
 }
 
 export class PimAlertsClient implements PimAlertsApi {
   private readonly t: ArmTransport;
-  private readonly pollDeadlineMs: number;
-  private readonly pollIntervalMs: number;
-  private readonly pollMaxRetryAfterMs: number;
-  private readonly pollMinIntervalMs: number;
+  private readonly poll: Required<PollSettings>;
 
   constructor(options: PimAlertsClientOptions = {}) {
-    this.t = new ArmTransport(options);
-    this.pollDeadlineMs = options.pollDeadlineMs ?? DEFAULT_POLL_DEADLINE_MS;
-    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    this.pollMaxRetryAfterMs = options.pollMaxRetryAfterMs ?? DEFAULT_POLL_MAX_RETRY_AFTER_MS;
-    this.pollMinIntervalMs = options.pollMinIntervalMs ?? DEFAULT_POLL_MIN_INTERVAL_MS;
+    this.t = new ArmTransport({ ...options, service: 'arm' });
+    this.poll = pollSettings(options);
   }
 
   /** The ARM origin requests go to. */
@@ -106,35 +103,35 @@ export class PimAlertsClient implements PimAlertsApi {
   }
 
   private u(scope: string, rest: string): string {
-    return this.t.url(`${scopePath(scope)}/${AUTH}/${rest}`, API_VERSION);
+    return this.t.url(`${scopePath(scope)}/${AUTH}/${rest}`, { 'api-version': API_VERSION });
   }
 
   private async getOne<T>(url: string, scope: string, subject: string): Promise<T> {
     const res = await this.t.send({ method: 'GET', url, scope, subject });
-    if (typeof res.json !== 'object' || res.json === null || Array.isArray(res.json)) throw invalidResponse(url, scope, subject);
+    if (typeof res.json !== 'object' || res.json === null || Array.isArray(res.json)) throw this.t.invalidResponse(url, scope, subject);
     return res.json as T;
   }
 
   // ---- alerts ----
 
   async listAlerts(scope: string): Promise<Alert[]> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     return this.t.listAll<Alert>(this.u(s, 'roleManagementAlerts'), { scope: s, subject: 'alerts' });
   }
 
   async getAlert(scope: string, alertId: string): Promise<Alert> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     return this.getOne<Alert>(this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}`), s, `the alert ${quoteId(id)}`);
   }
 
   async updateAlert(scope: string, alertId: string, update: { isActive: boolean }): Promise<WriteResult> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     if (typeof update?.isActive !== 'boolean') {
       throw new PimValidationError(PimErrorCode.InvalidUpdate, 'An alert update must set isActive to true or false: dismissing an alert is { isActive: false }.');
     }
-    return writeResult(await this.t.send({
+    return writeResult(this.t, await this.t.send({
       method: 'PATCH',
       url: this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}`),
       body: { properties: { isActive: update.isActive } },
@@ -144,13 +141,13 @@ export class PimAlertsClient implements PimAlertsApi {
   }
 
   async refreshAlert(scope: string, alertId: string): Promise<OperationHandle> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     return this.startRefresh(this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}/refresh`), s, id);
   }
 
   async refreshAllAlerts(scope: string): Promise<OperationHandle> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     return this.startRefresh(this.u(s, 'roleManagementAlerts/refresh'), s, undefined);
   }
 
@@ -160,12 +157,13 @@ export class PimAlertsClient implements PimAlertsApi {
     const operationId = typeof initial?.id === 'string' && initial.id !== '' ? initial.id : undefined;
     const location = this.operationLocation(res, scope, operationId);
     return {
+      service: 'arm',
       location,
       scope,
       ...(alertId !== undefined ? { alertId } : {}),
       ...(operationId !== undefined ? { operationId } : {}),
       startedAt: new Date(this.t.clock.now()).toISOString(),
-      ...writeResult(res),
+      ...writeResult(this.t, res),
       ...(initial !== undefined ? { initial } : {}),
     };
   }
@@ -193,18 +191,18 @@ export class PimAlertsClient implements PimAlertsApi {
   // ---- configurations ----
 
   async listAlertConfigurations(scope: string): Promise<AlertConfiguration[]> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     return this.t.listAll<AlertConfiguration>(this.u(s, 'roleManagementAlertConfigurations'), { scope: s, subject: 'alert configurations' });
   }
 
   async getAlertConfiguration(scope: string, alertId: string): Promise<AlertConfiguration> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     return this.getOne<AlertConfiguration>(this.u(s, `roleManagementAlertConfigurations/${encodeURIComponent(id)}`), s, `the configuration of alert ${quoteId(id)}`);
   }
 
   async updateAlertConfiguration(scope: string, alertId: string, update: AlertConfigurationUpdate): Promise<WriteResult> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     // Callers may hold data from JSON (card actions), so the discriminator is checked at run time too.
     const type: unknown = (update as { alertConfigurationType?: unknown } | null)?.alertConfigurationType;
@@ -214,7 +212,7 @@ export class PimAlertsClient implements PimAlertsApi {
         'A configuration update must name its alertConfigurationType (for example TooManyOwnersAssignedToResourceAlertConfiguration): read the configuration first and send its type back.',
       );
     }
-    return writeResult(await this.t.send({
+    return writeResult(this.t, await this.t.send({
       method: 'PATCH',
       url: this.u(s, `roleManagementAlertConfigurations/${encodeURIComponent(id)}`),
       body: { properties: { ...update } },
@@ -226,12 +224,12 @@ export class PimAlertsClient implements PimAlertsApi {
   // ---- definitions ----
 
   async listAlertDefinitions(scope: string): Promise<AlertDefinition[]> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     return this.t.listAll<AlertDefinition>(this.u(s, 'roleManagementAlertDefinitions'), { scope: s, subject: 'alert definitions' });
   }
 
   async getAlertDefinition(scope: string, alertDefinitionId: string): Promise<AlertDefinition> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alertDefinition', alertDefinitionId);
     return this.getOne<AlertDefinition>(this.u(s, `roleManagementAlertDefinitions/${encodeURIComponent(id)}`), s, `the alert definition ${quoteId(id)}`);
   }
@@ -239,7 +237,7 @@ export class PimAlertsClient implements PimAlertsApi {
   // ---- incidents ----
 
   async listAlertIncidents(scope: string, alertId: string): Promise<AlertIncident[]> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     return this.t.listAll<AlertIncident>(this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}/alertIncidents`), {
       scope: s,
@@ -248,7 +246,7 @@ export class PimAlertsClient implements PimAlertsApi {
   }
 
   async getAlertIncident(scope: string, alertId: string, incidentId: string): Promise<AlertIncident> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     const inc = validateId('incident', incidentId);
     return this.getOne<AlertIncident>(
@@ -259,10 +257,10 @@ export class PimAlertsClient implements PimAlertsApi {
   }
 
   async remediateAlertIncident(scope: string, alertId: string, incidentId: string): Promise<WriteResult> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('alert', alertId);
     const inc = validateId('incident', incidentId);
-    return writeResult(await this.t.send({
+    return writeResult(this.t, await this.t.send({
       method: 'POST',
       url: this.u(s, `roleManagementAlerts/${encodeURIComponent(id)}/alertIncidents/${encodeURIComponent(inc)}/remediate`),
       scope: s,
@@ -273,68 +271,85 @@ export class PimAlertsClient implements PimAlertsApi {
   // ---- operations ----
 
   async getAlertOperation(scope: string, operationId: string): Promise<AlertOperationResult> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const id = validateId('operation', operationId);
     return this.getOne<AlertOperationResult>(this.u(s, `roleManagementAlertOperations/${encodeURIComponent(id)}`), s, `the refresh operation ${quoteId(id)}`);
   }
 
-  /**
-   * Follows the handle's Location until the status is terminal or the deadline passes. Waits what
-   * Retry-After asks (capped), else the poll interval. A 2xx without a status counts as running
-   * while it is a 202 and as succeeded otherwise (ARM's Location pattern). The handle may come from
-   * storage (JSON), so it is checked again here: a Location off the ARM origin is refused unsent.
-   */
+  /** Follows the handle's Location until the status is terminal or the deadline passes (see pollLocation). */
   async pollOperation(handle: OperationHandle, options: PollOptions = {}): Promise<OperationResult> {
-    const clock = this.t.clock;
-    if (typeof handle?.location !== 'string' || handle.location === '') {
-      throw new ArmError({
-        status: 0,
-        code: PimErrorCode.MissingLocation,
-        scope: handle?.scope,
-        message: 'The refresh to follow has no Location: start the refresh again.',
-      });
-    }
-    const location = this.t.sameOriginUrl(handle.location, 'The refresh operation Location');
-    const started = Date.parse(handle.startedAt);
-    const startedAt = Number.isFinite(started) ? started : clock.now();
-    const deadline = options.deadline ?? startedAt + this.pollDeadlineMs;
-    const scope = typeof handle.scope === 'string' ? handle.scope : undefined;
+    return pollLocation(this.t, this.poll, handle, options);
+  }
+}
 
-    let last = handle.initial;
-    let status = last?.status;
-    let polls = 0;
-    const result = (outcome: OperationOutcome): OperationResult => ({
-      outcome,
-      ...(status !== undefined ? { status } : {}),
-      details: parseStatusDetail(last?.statusDetail),
-      ...(last !== undefined ? { last } : {}),
-      durationMs: Math.max(0, clock.now() - startedAt),
-      polls,
+export function pollSettings(options: PollSettings): Required<PollSettings> {
+  return {
+    pollDeadlineMs: options.pollDeadlineMs ?? DEFAULT_POLL_DEADLINE_MS,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    pollMaxRetryAfterMs: options.pollMaxRetryAfterMs ?? DEFAULT_POLL_MAX_RETRY_AFTER_MS,
+    pollMinIntervalMs: options.pollMinIntervalMs ?? DEFAULT_POLL_MIN_INTERVAL_MS,
+  };
+}
+
+/**
+ * Follows a handle's Location until the status is terminal or the deadline passes. Waits what
+ * Retry-After asks (capped), else the poll interval. A 2xx without a status counts as running
+ * while it is a 202 and as succeeded otherwise (ARM's Location pattern). The handle may come from
+ * storage (JSON), so it is checked again here: a Location off the transport's origin is refused
+ * unsent. ARM and Graph operations poll alike (the same six members; status compared
+ * case-insensitively), so both clients use this.
+ */
+export async function pollLocation(t: ArmTransport, settings: Required<PollSettings>, handle: OperationHandle, options: PollOptions = {}): Promise<OperationResult> {
+  const clock = t.clock;
+  if (typeof handle?.location !== 'string' || handle.location === '') {
+    throw new ArmError({
+      service: t.service.kind,
+      status: 0,
+      code: PimErrorCode.MissingLocation,
+      scope: handle?.scope,
+      message: 'The refresh to follow has no Location: start the refresh again.',
     });
+  }
+  const location = t.sameOriginUrl(handle.location, 'The refresh operation Location');
+  const started = Date.parse(handle.startedAt);
+  const startedAt = Number.isFinite(started) ? started : clock.now();
+  const deadline = options.deadline ?? startedAt + settings.pollDeadlineMs;
+  const scope = typeof handle.scope === 'string' ? handle.scope : undefined;
 
-    for (;;) {
-      if (clock.now() >= deadline) return result('timedOut');
-      const res = await this.t.send({ method: 'GET', url: location, scope, subject: 'the refresh operation', abortSignal: options.abortSignal });
-      polls += 1;
-      const body = asOperationResult(res.json);
-      if (body !== undefined) last = body;
-      status = typeof body?.status === 'string' ? body.status : res.status === 202 ? 'Running' : 'Succeeded';
-      if (last !== undefined) options.onProgress?.(last);
-      else options.onProgress?.({ status });
-      const outcome = terminalOutcome(status);
-      if (outcome !== undefined) return result(outcome);
+  let last = handle.initial;
+  let status = last?.status;
+  let polls = 0;
+  const result = (outcome: OperationOutcome): OperationResult => ({
+    outcome,
+    ...(status !== undefined ? { status } : {}),
+    details: parseStatusDetail(last?.statusDetail),
+    ...(last !== undefined ? { last } : {}),
+    durationMs: Math.max(0, clock.now() - startedAt),
+    polls,
+  });
 
-      const asked = parseRetryAfterMs(res.headers, clock.now());
-      const wait = Math.max(this.pollMinIntervalMs, Math.min(asked ?? this.pollIntervalMs, this.pollMaxRetryAfterMs));
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) return result('timedOut');
-      await clock.sleep(Math.min(wait, remaining), options.abortSignal);
-    }
+  for (;;) {
+    if (clock.now() >= deadline) return result('timedOut');
+    const res = await t.send({ method: 'GET', url: location, scope, subject: 'the refresh operation', abortSignal: options.abortSignal });
+    polls += 1;
+    const body = asOperationResult(res.json);
+    if (body !== undefined) last = body;
+    status = typeof body?.status === 'string' ? body.status : res.status === 202 ? 'Running' : 'Succeeded';
+    if (last !== undefined) options.onProgress?.(last);
+    else options.onProgress?.({ status });
+    const outcome = terminalOutcome(status);
+    if (outcome !== undefined) return result(outcome);
+
+    const asked = parseRetryAfterMs(res.headers, clock.now());
+    const wait = Math.max(settings.pollMinIntervalMs, Math.min(asked ?? settings.pollIntervalMs, settings.pollMaxRetryAfterMs));
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) return result('timedOut');
+    await clock.sleep(Math.min(wait, remaining), options.abortSignal);
   }
 }
 
 /** The request id of a write's answer, kept for the audit log. */
-function writeResult(res: { headers: { get(name: string): string | undefined } }): WriteResult {
-  const requestId = res.headers.get('x-ms-request-id');
+export function writeResult(t: ArmTransport, res: { headers: { get(name: string): string | undefined } }): WriteResult {
+  const requestId = t.requestIdOf(res);
   return requestId ? { requestId } : {};
 }

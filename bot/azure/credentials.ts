@@ -1,21 +1,25 @@
-// Which identity the bot uses towards ARM. In Azure it is the bot's managed identity (user-assigned
-// when AZURE_CLIENT_ID is set); `default` is for a developer machine (az login, VS Code, env vars);
-// `none` exists only for the local simulator on loopback, where there is no token to get and a
-// token must never be sent over plain http anyway.
+// Which identity the bot uses towards ARM and Microsoft Graph (one credential for both; each
+// pipeline asks it for its own origin's token). In Azure it is the bot's managed identity
+// (user-assigned when AZURE_CLIENT_ID is set); `default` is for a developer machine (az login, VS
+// Code, env vars); `none` exists only for the local simulator on loopback, where there is no token
+// to get and a token must never be sent over plain http anyway.
 import { AzureAuthorityHosts, DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { PimErrorCode, PimValidationError } from './errors';
 import { parseArmEndpoint } from './validate';
+import { SERVICES, type ServiceKind } from './service';
 
 export type CredentialMode = 'managedIdentity' | 'default' | 'none';
 export const CREDENTIAL_MODES: readonly CredentialMode[] = ['managedIdentity', 'default', 'none'];
-export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';
+export const DEFAULT_ARM_ENDPOINT = SERVICES.arm.defaultOrigin;
+export const DEFAULT_GRAPH_ENDPOINT = SERVICES.graph.defaultOrigin;
 
 export interface CredentialOptions {
   mode: CredentialMode;
   /** Client id of a user-assigned managed identity (AZURE_CLIENT_ID). */
   clientId?: string;
-  /** The ARM endpoint the credential will be used for. */
+  /** The endpoint the credential will be used for (ARM's, or Graph's with service 'graph'). */
   endpoint: string;
+  service?: ServiceKind;
 }
 
 // Entra authority per sovereign cloud, so `default` (az login, environment secrets) signs in to the
@@ -33,7 +37,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * with an http loopback endpoint, a real credential only with https, a client id only as a GUID.
  */
 export function checkCredentialOptions(options: CredentialOptions): void {
-  const endpoint = parseArmEndpoint(options.endpoint);
+  const endpoint = parseArmEndpoint(options.endpoint, options.service);
   const clientId = options.clientId?.trim() || undefined;
   if (clientId !== undefined && !GUID.test(clientId)) {
     throw new PimValidationError(
@@ -107,4 +111,22 @@ export function readArmConfig(env: Record<string, string | undefined>): ArmConfi
   // Validates the combination now, at startup, rather than on the first request.
   checkCredentialOptions({ mode: credentialMode, clientId, endpoint });
   return { endpoint, credentialMode, ...(clientId ? { clientId } : {}) };
+}
+
+/**
+ * Reads GRAPH_ENDPOINT (default https://graph.microsoft.com; sovereign clouds: their Graph origin,
+ * e.g. https://microsoftgraph.chinacloudapi.cn). With `checkCredential` (the directory is watched,
+ * so the credential will be used there) it must fit PIM_CREDENTIAL as ARM_ENDPOINT must; throws
+ * PimValidationError naming the variable.
+ */
+export function readGraphEndpoint(env: Record<string, string | undefined>, credentialMode: CredentialMode, checkCredential: boolean): string {
+  const endpoint = parseArmEndpoint(env.GRAPH_ENDPOINT?.trim() || DEFAULT_GRAPH_ENDPOINT, 'graph').origin;
+  if (checkCredential) {
+    try {
+      checkCredentialOptions({ mode: credentialMode, endpoint, service: 'graph' });
+    } catch (err) {
+      throw new PimValidationError(PimErrorCode.CredentialNotAllowed, `GRAPH_ENDPOINT ${endpoint}: ${(err as Error).message}`);
+    }
+  }
+  return endpoint;
 }

@@ -1,20 +1,22 @@
-// Errors of the ARM client. Callers branch on `code` (bolt-js style string codes) and show
-// `message` to people: it is one plain sentence saying what went wrong and what to do. The raw ARM
-// details stay on the error for logs and support tickets.
+// Errors of the Azure clients (ARM and Microsoft Graph share them: one error type for people to
+// read). Callers branch on `code` (bolt-js style string codes) and show `message` to people: it is
+// one plain sentence saying what went wrong and what to do. The service's raw details stay on the
+// error for logs and support tickets.
+import { serviceInfo, type ServiceKind } from './service';
 
 /** Codes of failures detected by this client itself (ARM's own codes are passed through as sent). */
 export const PimErrorCode = {
-  /** A scope that is not a subscription, resource group or management group. */
+  /** A scope that is not a subscription, resource group, management group or the directory. */
   InvalidScope: 'InvalidScope',
   /** An alert/incident/operation/definition id that is not a plain identifier. */
   InvalidId: 'InvalidId',
-  /** An ARM endpoint that is not an https origin (or http on loopback). */
+  /** An ARM or Graph endpoint that is not an https origin (or http on loopback). */
   InvalidEndpoint: 'InvalidEndpoint',
   /** A plain-http endpoint that is not on this machine. */
   InsecureEndpoint: 'InsecureEndpoint',
   /** A credential mode that is not allowed with the configured endpoint. */
   CredentialNotAllowed: 'CredentialNotAllowed',
-  /** A request (nextLink, Location, …) whose origin is not the configured ARM endpoint. */
+  /** A request (nextLink, Location, …) whose origin is not the configured endpoint of its service. */
   ForeignHost: 'ForeignHost',
   /** A list that kept returning nextLinks past the page cap. */
   TooManyPages: 'TooManyPages',
@@ -26,7 +28,7 @@ export const PimErrorCode = {
   InvalidUpdate: 'InvalidUpdate',
   /** The request never got an HTTP answer (DNS, connection, TLS, timeout). */
   RequestFailed: 'RequestFailed',
-  /** No token could be obtained for ARM. */
+  /** No token could be obtained for ARM or Graph. */
   AuthenticationFailed: 'AuthenticationFailed',
 } as const;
 export type PimErrorCodeValue = (typeof PimErrorCode)[keyof typeof PimErrorCode];
@@ -43,15 +45,17 @@ export class PimValidationError extends Error {
 }
 
 export interface ArmErrorInit {
+  /** The API that failed; default 'arm'. */
+  service?: ServiceKind;
   /** HTTP status, or 0 when the failure happened before/without an HTTP answer. */
   status: number;
-  /** ARM's error code (e.g. AuthorizationFailed) or one of PimErrorCode. */
+  /** The service's error code (e.g. AuthorizationFailed, Authorization_RequestDenied) or one of PimErrorCode. */
   code: string;
-  /** ARM's own error message, as sent. */
+  /** The service's own error message, as sent. */
   armMessage?: string;
-  /** x-ms-request-id of the failed response. */
+  /** The service's request id of the failed response (x-ms-request-id; Graph: request-id). */
   requestId?: string;
-  /** x-ms-correlation-request-id of the failed response. */
+  /** Its correlation id (x-ms-correlation-request-id; Graph: client-request-id). */
   correlationId?: string;
   method?: string;
   /** Request URL; stored redacted (only api-version kept in the query). */
@@ -65,8 +69,10 @@ export interface ArmErrorInit {
   cause?: unknown;
 }
 
+/** A failed request to ARM or to Microsoft Graph (`service` says which). */
 export class ArmError extends Error {
   override readonly name = 'ArmError';
+  readonly service: ServiceKind;
   readonly status: number;
   readonly code: string;
   readonly armMessage?: string;
@@ -79,6 +85,7 @@ export class ArmError extends Error {
   constructor(init: ArmErrorInit) {
     const url = init.url === undefined ? undefined : redactUrl(init.url);
     super(init.message ?? friendlyMessage({ ...init, url }), init.cause === undefined ? undefined : { cause: init.cause });
+    this.service = init.service ?? 'arm';
     this.status = init.status;
     this.code = init.code;
     this.armMessage = init.armMessage;
@@ -153,16 +160,34 @@ export function requiredPermission(method: string | undefined, url: string | und
   return isReadMethod(method) ? 'Microsoft.Authorization/roleAssignments/read' : 'Microsoft.Authorization/roleAssignments/write';
 }
 
+/**
+ * The Graph application permission this request needs: the directory's role assignments (rbac
+ * mode) need RoleManagement.Read.Directory; PIM alert reads RoleManagementAlert.Read.Directory,
+ * writes RoleManagementAlert.ReadWrite.Directory.
+ */
+export function requiredGraphPermission(method: string | undefined, url: string | undefined): string {
+  const path = (url ?? '').toLowerCase();
+  if (path.includes('/rolemanagement/directory/')) return 'RoleManagement.Read.Directory';
+  return isReadMethod(method) ? 'RoleManagementAlert.Read.Directory' : 'RoleManagementAlert.ReadWrite.Directory';
+}
+
 function friendlyMessage(init: ArmErrorInit): string {
-  const where = init.scope ?? scopeFromUrl(init.url) ?? 'the requested scope';
+  const service = serviceInfo(init.service);
+  const graph = service.kind === 'graph';
+  const where = graph ? 'the directory' : (init.scope ?? scopeFromUrl(init.url) ?? 'the requested scope');
+  const at = graph ? 'in the directory' : `at ${where}`;
   const what = init.subject ?? 'The requested resource';
-  const ref = init.requestId ? ` (ARM request id ${init.requestId})` : '';
-  const arm = init.armMessage ? ` ARM said: ${oneLine(init.armMessage)}` : '';
+  const ref = init.requestId ? ` (${service.short} request id ${init.requestId})` : '';
+  const said = init.armMessage ? ` ${service.short} said: ${oneLine(init.armMessage)}` : '';
   const s = init.status;
   if (s === 401) {
-    return `Azure Resource Manager refused the bot's token for ${where} (${init.code}): check that the bot's managed identity belongs to this tenant and the endpoint matches its cloud${ref}.`;
+    return `${service.name} refused the bot's token for ${where} (${init.code}): check that the bot's managed identity belongs to this tenant and ${service.endpointVariable} matches its cloud${ref}.`;
   }
   if (s === 403) {
+    if (graph) {
+      const permission = requiredGraphPermission(init.method, init.url);
+      return `The bot's identity lacks ${permission} on Microsoft Graph: grant its managed identity that application permission, with admin consent (see docs/deploy.md)${ref}.`;
+    }
     const permission = requiredPermission(init.method, init.url);
     const remedy = permission.endsWith('/write')
       ? 'give it Owner or User Access Administrator there'
@@ -170,24 +195,24 @@ function friendlyMessage(init: ArmErrorInit): string {
     return `The bot's identity lacks ${permission} at ${where}: ${remedy}${ref}.`;
   }
   if (s === 404) {
-    return `${capitalise(what)} was not found at ${where}: check the id and the scope${ref}.`;
+    return `${capitalise(what)} was not found ${at}: check the id${graph ? '' : ' and the scope'}${ref}.`;
   }
   if (s === 409) {
-    return `Azure Resource Manager refused the change at ${where} because of a conflict (${init.code}): try again once the current operation finishes${ref}.${arm}`;
+    return `${service.name} refused the change ${at} because of a conflict (${init.code}): try again once the current operation finishes${ref}.${said}`;
   }
   if (s === 429) {
-    return `Azure Resource Manager throttled the bot's requests at ${where} and retries ran out: try again in a few minutes${ref}.`;
+    return `${service.name} throttled the bot's requests ${at} and retries ran out: try again in a few minutes${ref}.`;
   }
   if (s >= 500) {
-    return `Azure Resource Manager failed with ${s} (${init.code}) at ${where} even after retries: try again later${ref}.`;
+    return `${service.name} failed with ${s} (${init.code}) ${at} even after retries: try again later${ref}.`;
   }
   if (s >= 400) {
-    return `Azure Resource Manager rejected the request at ${where} with ${s} (${init.code}): check the input${ref}.${arm}`;
+    return `${service.name} rejected the request ${at} with ${s} (${init.code}): check the input${ref}.${said}`;
   }
   if (s > 0) {
-    return `Azure Resource Manager answered ${s} (${init.code}) at ${where}, which the bot did not expect${ref}.`;
+    return `${service.name} answered ${s} (${init.code}) ${at}, which the bot did not expect${ref}.`;
   }
-  return `The request to Azure Resource Manager for ${where} failed (${init.code})${init.armMessage ? `: ${oneLine(init.armMessage)}` : '.'}`;
+  return `The request to ${service.name} for ${where} failed (${init.code})${init.armMessage ? `: ${oneLine(init.armMessage)}` : '.'}`;
 }
 
 function oneLine(s: string): string {

@@ -1,9 +1,12 @@
-// The HTTP pipeline every ARM request goes through. Built from an empty pipeline so that each
-// policy is chosen on purpose:
+// The HTTP pipeline every ARM and every Microsoft Graph request goes through (one pipeline per
+// service, each bound to its own origin). Built from an empty pipeline so that each policy is
+// chosen on purpose:
 //   client request id → user agent → host guard → retry → bearer token → host guard → wire
 // The host guard sits on both sides of the token policy: the outer one stops a foreign URL before a
 // token is even fetched, the inner one is the last thing before the socket, so nothing a retry
-// strategy or a later policy does can send the token anywhere but the configured ARM origin.
+// strategy or a later policy does can send the token anywhere but the configured origin. The token
+// is asked for `<origin>/.default`, so the ARM token only ever goes to ARM and the Graph token only
+// to Graph.
 import {
   bearerTokenAuthenticationPolicy,
   createEmptyPipeline,
@@ -21,6 +24,7 @@ import {
 import type { TokenCredential } from '@azure/identity';
 import { ArmError, PimErrorCode, PimValidationError } from './errors';
 import { parseArmEndpoint, type ArmEndpoint } from './validate';
+import { serviceInfo, type ServiceKind } from './service';
 
 export interface RetryOptions {
   /** Retries after the first attempt for 429, 408 and 5xx (not 501/505) and connection errors. Default 4. */
@@ -41,8 +45,10 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
 };
 
 export interface ArmPipelineOptions {
-  /** ARM origin, e.g. https://management.azure.com (sovereign clouds: their management origin). */
+  /** The service's origin, e.g. https://management.azure.com or https://graph.microsoft.com (sovereign clouds: theirs). */
   endpoint: string;
+  /** Which API the origin serves; default 'arm'. Names the policies and the messages. */
+  service?: ServiceKind;
   /** Required for https; must be undefined for an http loopback endpoint (the simulator), which gets no Authorization header. */
   credential?: TokenCredential;
   retry?: RetryOptions;
@@ -54,9 +60,9 @@ export interface ArmPipelineOptions {
 
 export const DEFAULT_USER_AGENT_PREFIX = 'pim-alerts-for-teams/0.1.0';
 
-/** Token scope for an ARM endpoint: its origin + `/.default` (management.chinacloudapi.cn → https://management.chinacloudapi.cn/.default). */
-export function tokenScopeFor(endpoint: string): string {
-  return `${parseArmEndpoint(endpoint).origin}/.default`;
+/** Token scope for an endpoint: its origin + `/.default` (management.chinacloudapi.cn → https://management.chinacloudapi.cn/.default, graph.microsoft.com → https://graph.microsoft.com/.default). */
+export function tokenScopeFor(endpoint: string, service: ServiceKind = 'arm'): string {
+  return `${parseArmEndpoint(endpoint, service).origin}/.default`;
 }
 
 /** Origin of a URL, or undefined if it is not an absolute URL. */
@@ -68,22 +74,24 @@ export function originOf(url: string): string | undefined {
   }
 }
 
-export function foreignHostError(url: string, origin: string, what = 'A request'): ArmError {
+export function foreignHostError(url: string, origin: string, what = 'A request', service: ServiceKind = 'arm'): ArmError {
   const shown = originOf(url) ?? 'an unparsable URL';
+  const info = serviceInfo(service);
   return new ArmError({
+    service,
     status: 0,
     code: PimErrorCode.ForeignHost,
     url,
-    message: `${what} pointed at ${shown} instead of the configured ARM endpoint ${origin}, so the bot did not send it: check ARM_ENDPOINT or report the response to Microsoft.`,
+    message: `${what} pointed at ${shown} instead of the configured ${info.short} endpoint ${origin}, so the bot did not send it: check ${info.endpointVariable} or report the response to Microsoft.`,
   });
 }
 
 /** Refuses any request whose origin is not exactly the configured one; also allows plain http for the loopback simulator only. */
-export function hostGuardPolicy(endpoint: ArmEndpoint, name = 'armHostGuardPolicy'): PipelinePolicy {
+export function hostGuardPolicy(endpoint: ArmEndpoint, name = 'armHostGuardPolicy', service: ServiceKind = 'arm'): PipelinePolicy {
   return {
     name,
     sendRequest(request, next) {
-      if (originOf(request.url) !== endpoint.origin) return Promise.reject(foreignHostError(request.url, endpoint.origin));
+      if (originOf(request.url) !== endpoint.origin) return Promise.reject(foreignHostError(request.url, endpoint.origin, 'A request', service));
       if (endpoint.insecureLoopback) request.allowInsecureConnection = true;
       return next(request);
     },
@@ -146,7 +154,8 @@ export function backoffMs(retryCount: number, baseMs: number, maxMs: number, ran
 }
 
 export function createArmPipeline(options: ArmPipelineOptions): Pipeline {
-  const endpoint = parseArmEndpoint(options.endpoint);
+  const service = options.service ?? 'arm';
+  const endpoint = parseArmEndpoint(options.endpoint, service);
   if (options.credential && endpoint.insecureLoopback) {
     // The bearer policy refuses http anyway; say why in our words, at construction time.
     throw new PimValidationError(
@@ -165,12 +174,12 @@ export function createArmPipeline(options: ArmPipelineOptions): Pipeline {
   pipeline.addPolicy(setClientRequestIdPolicy());
   pipeline.addPolicy(userAgentPolicy({ userAgentPrefix: options.userAgentPrefix ?? DEFAULT_USER_AGENT_PREFIX }));
   if (!endpoint.insecureLoopback) pipeline.addPolicy(proxyPolicy());
-  pipeline.addPolicy(hostGuardPolicy(endpoint, 'armHostGuardOuter'));
+  pipeline.addPolicy(hostGuardPolicy(endpoint, `${service}HostGuardOuter`, service));
   pipeline.addPolicy(retryPolicy([armRetryStrategy(retry, options.now)], { maxRetries: retry.maxRetries }));
   if (options.credential) {
     pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: options.credential, scopes: `${endpoint.origin}/.default` }));
   }
-  pipeline.addPolicy(hostGuardPolicy(endpoint, 'armHostGuardInner'));
+  pipeline.addPolicy(hostGuardPolicy(endpoint, `${service}HostGuardInner`, service));
   return pipeline;
 }
 

@@ -3,8 +3,8 @@
 // checked so nothing typed or forged can change the filter or the path.
 import { RBAC_API_VERSION, type RbacApi, type RoleAssignment, type RoleDefinition } from './api';
 import { PimErrorCode, PimValidationError } from './errors';
-import { ArmTransport, invalidResponse, type ArmClientOptions } from './transport';
-import { normalizeScope, parseScope, validateGuid } from './validate';
+import { ArmTransport, type ArmClientOptions } from './transport';
+import { normalizeArmScope, validateGuid } from './validate';
 
 const ROLE_DEFINITION_ID = /^(?:(.+)\/)?providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i;
 
@@ -26,7 +26,7 @@ export function normalizeRoleDefinitionId(input: string): string {
   let scope = '';
   try {
     guid = validateGuid('role definition id', m[2]!);
-    if (m[1]) scope = `${parseScope(m[1]).scope}/`;
+    if (m[1]) scope = `${normalizeArmScope(m[1])}/`;
   } catch {
     throw fail();
   }
@@ -36,15 +36,15 @@ export function normalizeRoleDefinitionId(input: string): string {
 export class RbacClient implements RbacApi {
   private readonly t: ArmTransport;
 
-  constructor(options: ArmClientOptions = {}) {
-    this.t = new ArmTransport(options);
+  constructor(options: Omit<ArmClientOptions, 'service'> = {}) {
+    this.t = new ArmTransport({ ...options, service: 'arm' });
   }
 
   async listRoleAssignmentsForPrincipal(scope: string, principalObjectId: string): Promise<RoleAssignment[]> {
-    const s = normalizeScope(scope);
+    const s = normalizeArmScope(scope);
     const principal = validateGuid('principal object id', principalObjectId);
     const path = `${s.split('/').map(encodeURIComponent).join('/')}/providers/Microsoft.Authorization/roleAssignments`;
-    return this.t.listAll<RoleAssignment>(this.t.url(path, RBAC_API_VERSION, { $filter: `assignedTo('${principal}')` }), {
+    return this.t.listAll<RoleAssignment>(this.t.url(path, { $filter: `assignedTo('${principal}')`, 'api-version': RBAC_API_VERSION }), {
       scope: s,
       subject: 'role assignments',
     });
@@ -52,10 +52,10 @@ export class RbacClient implements RbacApi {
 
   async getRoleDefinition(roleDefinitionId: string): Promise<RoleDefinition> {
     const path = normalizeRoleDefinitionId(roleDefinitionId);
-    const url = this.t.url(path, RBAC_API_VERSION);
+    const url = this.t.url(path, { 'api-version': RBAC_API_VERSION });
     const subject = `the role definition ${path.split('/').pop()}`;
     const res = await this.t.send({ method: 'GET', url, subject });
-    if (typeof res.json !== 'object' || res.json === null || Array.isArray(res.json)) throw invalidResponse(url, undefined, subject);
+    if (typeof res.json !== 'object' || res.json === null || Array.isArray(res.json)) throw this.t.invalidResponse(url, undefined, subject);
     return res.json as RoleDefinition;
   }
 }

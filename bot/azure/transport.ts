@@ -1,5 +1,7 @@
-// What the PIM alerts client and the RBAC client share: one pipeline, request building, turning
-// non-2xx answers into ArmError, and nextLink paging that never leaves the ARM origin.
+// What every Azure client of the bot shares (the ARM PIM alerts and RBAC clients, the Graph PIM
+// alerts and directory role clients): one pipeline per service, request building, turning non-2xx
+// answers into ArmError, and paging (`nextLink` on ARM, `@odata.nextLink` on Graph) that never
+// leaves the service's origin.
 import {
   createDefaultHttpClient,
   createHttpHeaders,
@@ -14,7 +16,7 @@ import type { TokenCredential } from '@azure/identity';
 import { ArmError, PimErrorCode } from './errors';
 import { createArmPipeline, foreignHostError, type RetryOptions } from './pipeline';
 import { parseArmEndpoint, type ArmEndpoint } from './validate';
-import { DEFAULT_ARM_ENDPOINT } from './credentials';
+import { serviceInfo, type ServiceInfo, type ServiceKind } from './service';
 
 /** Time source for polling; tests pass one driven by sinon fake timers. */
 export interface Clock {
@@ -48,7 +50,9 @@ export const systemClock: Clock = {
 };
 
 export interface ArmClientOptions {
-  /** ARM origin. Default https://management.azure.com; http only on loopback (simulator). */
+  /** Which API; default 'arm'. */
+  service?: ServiceKind;
+  /** The service's origin. Default https://management.azure.com (Graph: https://graph.microsoft.com); http only on loopback (simulator). */
   endpoint?: string;
   /** Token source; undefined only with an http loopback endpoint. */
   credential?: TokenCredential;
@@ -70,6 +74,8 @@ export interface SendOptions {
   method: HttpMethods;
   url: string;
   body?: unknown;
+  /** Extra request headers (e.g. Graph's ConsistencyLevel). */
+  headers?: Record<string, string>;
   /** For error messages: the scope the request is about. */
   scope?: string;
   /** For error messages: what is asked for, e.g. "alert 'DuplicateRoleCreated'". */
@@ -104,7 +110,9 @@ function isIdentityError(e: unknown): e is Error {
   return e instanceof Error && ['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError'].includes(e.name);
 }
 
+/** The transport of one service (ARM or Graph; the name is ARM's, which came first). */
 export class ArmTransport {
+  readonly service: ServiceInfo;
   readonly endpoint: ArmEndpoint;
   readonly clock: Clock;
   readonly maxPages: number;
@@ -113,12 +121,14 @@ export class ArmTransport {
   private readonly timeout: number;
 
   constructor(options: ArmClientOptions = {}) {
-    this.endpoint = parseArmEndpoint(options.endpoint ?? DEFAULT_ARM_ENDPOINT);
+    this.service = serviceInfo(options.service);
+    this.endpoint = parseArmEndpoint(options.endpoint ?? this.service.defaultOrigin, this.service.kind);
     this.clock = options.clock ?? systemClock;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     this.timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
     this.pipeline = createArmPipeline({
+      service: this.service.kind,
       endpoint: this.endpoint.origin,
       credential: options.credential,
       retry: options.retry,
@@ -131,12 +141,12 @@ export class ArmTransport {
     return this.endpoint.origin;
   }
 
-  /** `${origin}/${path}?api-version=…&query`; `path` segments must already be validated/encoded. */
-  url(path: string, apiVersion: string, query: Record<string, string> = {}): string {
+  /** `${origin}/${path}?query`, values encoded in the given order (ARM puts api-version last); `path` segments must already be validated/encoded. */
+  url(path: string, query: Record<string, string> = {}): string {
     const qs = Object.entries(query)
       .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
       .join('&');
-    return `${this.origin}/${path.replace(/^\//, '')}?${qs ? `${qs}&` : ''}api-version=${encodeURIComponent(apiVersion)}`;
+    return `${this.origin}/${path.replace(/^\//, '')}${qs ? `?${qs}` : ''}`;
   }
 
   /** Resolves a Location/nextLink against the origin and refuses it unless it stays on the origin. */
@@ -145,9 +155,9 @@ export class ArmTransport {
     try {
       resolved = new URL(raw, `${this.origin}/`);
     } catch {
-      throw foreignHostError(raw, this.origin, what);
+      throw foreignHostError(raw, this.origin, what, this.service.kind);
     }
-    if (resolved.origin !== this.origin) throw foreignHostError(raw, this.origin, what);
+    if (resolved.origin !== this.origin) throw foreignHostError(raw, this.origin, what, this.service.kind);
     // An absolute URL is kept exactly as sent (it may carry another api-version); only a relative one is rebuilt.
     return /^[a-z][a-z0-9+.-]*:/i.test(raw) ? raw : resolved.toString();
   }
@@ -157,7 +167,7 @@ export class ArmTransport {
     const request = createPipelineRequest({
       url: opts.url,
       method: opts.method,
-      headers: createHttpHeaders({ accept: 'application/json' }),
+      headers: createHttpHeaders({ ...opts.headers, accept: 'application/json' }),
       timeout: this.timeout,
       abortSignal: opts.abortSignal,
     });
@@ -180,11 +190,12 @@ export class ArmTransport {
     const code = typeof err.code === 'string' && err.code ? err.code : `Http${response.status}`;
     const armMessage = typeof err.message === 'string' ? err.message : text.trim() ? text.trim().slice(0, 500) : undefined;
     throw new ArmError({
+      service: this.service.kind,
       status: response.status,
       code,
       armMessage,
-      requestId: response.headers.get('x-ms-request-id'),
-      correlationId: response.headers.get('x-ms-correlation-request-id'),
+      requestId: response.headers.get(this.service.requestIdHeader),
+      correlationId: response.headers.get(this.service.correlationIdHeader),
       method: opts.method,
       url: opts.url,
       scope: opts.scope,
@@ -197,6 +208,7 @@ export class ArmTransport {
     if (e instanceof Error && e.name === 'AbortError') return e;
     if (isIdentityError(e)) {
       return new ArmError({
+        service: this.service.kind,
         status: 0,
         code: PimErrorCode.AuthenticationFailed,
         armMessage: e.message,
@@ -209,25 +221,32 @@ export class ArmTransport {
     }
     const code = isRestError(e) && e.code ? e.code : e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'Unknown';
     return new ArmError({
+      service: this.service.kind,
       status: 0,
       code: PimErrorCode.RequestFailed,
       armMessage: e instanceof Error ? `${code}: ${e.message}` : String(e),
       method: opts.method,
       url: opts.url,
       scope: opts.scope,
-      message: `The bot could not reach Azure Resource Manager at ${this.origin} (${code}): check the network and any proxy, then try again.`,
+      message: `The bot could not reach ${this.service.name} at ${this.origin} (${code}): check the network and any proxy, then try again.`,
       cause: e,
     });
   }
 
-  /** GETs `firstUrl` and follows nextLink (same origin only) up to maxPages, returning every `value` item. */
-  async listAll<T>(firstUrl: string, ctx: { scope?: string; subject: string; abortSignal?: AbortSignal }): Promise<T[]> {
+  /** The service's request id of an answer, for the audit log. */
+  requestIdOf(res: { headers: { get(name: string): string | undefined } }): string | undefined {
+    return res.headers.get(this.service.requestIdHeader);
+  }
+
+  /** GETs `firstUrl` and follows the service's next link (same origin only) up to maxPages, returning every `value` item. */
+  async listAll<T>(firstUrl: string, ctx: { scope?: string; subject: string; abortSignal?: AbortSignal; headers?: Record<string, string> }): Promise<T[]> {
     const items: T[] = [];
     let url: string | undefined = firstUrl;
     let pages = 0;
     while (url !== undefined) {
       if (pages >= this.maxPages) {
         throw new ArmError({
+          service: this.service.kind,
           status: 0,
           code: PimErrorCode.TooManyPages,
           url,
@@ -235,25 +254,28 @@ export class ArmTransport {
           message: `Listing ${ctx.subject} at ${ctx.scope ?? this.origin} went past ${this.maxPages} pages, so the bot stopped: narrow the scope or raise the page limit.`,
         });
       }
-      const res = await this.send({ method: 'GET', url, scope: ctx.scope, subject: ctx.subject, abortSignal: ctx.abortSignal });
+      const res = await this.send({ method: 'GET', url, headers: ctx.headers, scope: ctx.scope, subject: ctx.subject, abortSignal: ctx.abortSignal });
       pages += 1;
-      const body = res.json as { value?: unknown; nextLink?: unknown } | undefined;
+      const body = res.json as Record<string, unknown> | undefined;
       if (typeof body !== 'object' || body === null || !Array.isArray(body.value)) {
-        throw invalidResponse(url, ctx.scope, `the list of ${ctx.subject}`);
+        throw this.invalidResponse(url, ctx.scope, `the list of ${ctx.subject}`);
       }
       for (const item of body.value) if (typeof item === 'object' && item !== null) items.push(item as T);
-      url = typeof body.nextLink === 'string' && body.nextLink !== '' ? this.sameOriginUrl(body.nextLink, `The next page of ${ctx.subject}`) : undefined;
+      const next = body[this.service.nextLinkField];
+      url = typeof next === 'string' && next !== '' ? this.sameOriginUrl(next, `The next page of ${ctx.subject}`) : undefined;
     }
     return items;
   }
-}
 
-export function invalidResponse(url: string, scope: string | undefined, what: string): ArmError {
-  return new ArmError({
-    status: 0,
-    code: PimErrorCode.InvalidResponse,
-    url,
-    scope,
-    message: `Azure Resource Manager answered with something other than ${what}, so the bot ignored it: try again, and report it if it persists.`,
-  });
+  /** A 2xx whose body is not what the API documents. */
+  invalidResponse(url: string, scope: string | undefined, what: string): ArmError {
+    return new ArmError({
+      service: this.service.kind,
+      status: 0,
+      code: PimErrorCode.InvalidResponse,
+      url,
+      scope,
+      message: `${this.service.name} answered with something other than ${what}, so the bot ignored it: try again, and report it if it persists.`,
+    });
+  }
 }

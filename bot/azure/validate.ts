@@ -1,16 +1,28 @@
 // Input checks that run before any request is built. Scopes and ids come from chat messages and
-// card actions, so they are untrusted: only the exact shapes ARM uses for PIM alerts are accepted,
-// which rules out path traversal, query/fragment injection and encoded variants of both by
-// construction rather than by a list of bad patterns.
+// card actions, so they are untrusted: only the exact shapes ARM and Microsoft Graph use for PIM
+// alerts are accepted, which rules out path traversal, query/fragment injection and encoded variants
+// of both by construction rather than by a list of bad patterns.
 import { PimErrorCode, PimValidationError } from './errors';
+import { serviceInfo, type ServiceKind } from './service';
 
 export { PimValidationError } from './errors';
 
-export type ScopeKind = 'subscription' | 'resourceGroup' | 'managementGroup';
+export type ScopeKind = 'subscription' | 'resourceGroup' | 'managementGroup' | 'directory';
+
+/**
+ * The one scope key of the Entra ID directory: the tenant's directory-role PIM alerts, served by
+ * Microsoft Graph (scopeId '/', scopeType 'DirectoryRole'). Every other scope is an ARM scope.
+ */
+export const DIRECTORY_SCOPE = 'directory';
+
+/** True for the directory scope (any case, with or without a leading slash). */
+export function isDirectoryScope(scope: string): boolean {
+  return typeof scope === 'string' && scope.replace(/^\//, '').toLowerCase() === DIRECTORY_SCOPE;
+}
 
 export interface ParsedScope {
   kind: ScopeKind;
-  /** Canonical form, no leading slash: `subscriptions/<guid>[/resourceGroups/<name>]` or `providers/Microsoft.Management/managementGroups/<id>`. */
+  /** Canonical form, no leading slash: `subscriptions/<guid>[/resourceGroups/<name>]`, `providers/Microsoft.Management/managementGroups/<id>` or `directory`. */
   scope: string;
   subscriptionId?: string;
   resourceGroup?: string;
@@ -27,7 +39,7 @@ const PLAIN_ID = /^[A-Za-z0-9_.-]+$/;
 export const MAX_ID_LENGTH = 128;
 
 const SCOPE_FORMS =
-  'use subscriptions/<subscription-id>, subscriptions/<subscription-id>/resourceGroups/<name> or providers/Microsoft.Management/managementGroups/<id>';
+  'use subscriptions/<subscription-id>, subscriptions/<subscription-id>/resourceGroups/<name>, providers/Microsoft.Management/managementGroups/<id> or directory (Entra ID directory roles)';
 
 /** Quotes user input for an error message without letting control characters or huge strings through. */
 function quote(input: unknown): string {
@@ -49,6 +61,7 @@ export function parseScope(input: string): ParsedScope {
   if (typeof input !== 'string' || input.length === 0) throw badScope(input ?? '', 'is empty');
   if (input.length > 300) throw badScope(input, 'is too long');
   const body = input.startsWith('/') ? input.slice(1) : input;
+  if (body.toLowerCase() === DIRECTORY_SCOPE) return { kind: 'directory', scope: DIRECTORY_SCOPE };
   const parts = body.split('/');
   const seg = (i: number) => parts[i] ?? '';
 
@@ -81,6 +94,15 @@ export function normalizeScope(input: string): string {
   return parseScope(input).scope;
 }
 
+/** An ARM scope (not the directory, which Microsoft Graph serves); canonical, no leading slash. */
+export function normalizeArmScope(input: string): string {
+  const parsed = parseScope(input);
+  if (parsed.kind === 'directory') {
+    throw new PimValidationError(PimErrorCode.InvalidScope, 'The directory scope is served by Microsoft Graph, not Azure Resource Manager: send it to the Graph client.');
+  }
+  return parsed.scope;
+}
+
 export type IdKind = 'alert' | 'incident' | 'operation' | 'alertDefinition';
 
 const ID_LABEL: Record<IdKind, string> = {
@@ -106,6 +128,30 @@ export function validateId(kind: IdKind, id: string): string {
   if (id.length > MAX_ID_LENGTH) throw fail('is too long');
   if (!PLAIN_ID.test(id)) throw fail('contains characters that are not allowed');
   if (id === '.' || id.includes('..')) throw fail('contains a relative path segment');
+  return id;
+}
+
+// Graph's directory-role alert ids (= definition and configuration ids): DirectoryRole_{tenantId}_{AlertName}.
+const DIRECTORY_ALERT_ID = /^DirectoryRole_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_[A-Za-z0-9]{1,80}$/i;
+// Graph operation ids are opaque (a GUID-like id, or `refresh:DirectoryRole_…`): plain characters and ':' only.
+const GRAPH_OPERATION_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** A Microsoft Graph directory-role alert id, `DirectoryRole_{tenantId}_{AlertName}`, returned unchanged. */
+export function validateDirectoryAlertId(id: string): string {
+  if (typeof id !== 'string' || !DIRECTORY_ALERT_ID.test(id)) {
+    throw new PimValidationError(
+      PimErrorCode.InvalidId,
+      `The directory alert id ${quote(id ?? '')} is not one Microsoft Graph issues: use DirectoryRole_<tenant id>_<alert name>, as the alert card shows it.`,
+    );
+  }
+  return id;
+}
+
+/** A Microsoft Graph operation id (opaque, may contain ':'), returned unchanged. */
+export function validateGraphOperationId(id: string): string {
+  if (typeof id !== 'string' || !GRAPH_OPERATION_ID.test(id) || id.includes('..')) {
+    throw new PimValidationError(PimErrorCode.InvalidId, `The operation id ${quote(id ?? '')} is not one Microsoft Graph issues: follow the refresh's Location instead.`);
+  }
   return id;
 }
 
@@ -138,6 +184,8 @@ export function scopeContains(ancestor: string, descendant: string): boolean {
   }
   const as = a.scope.toLowerCase();
   const ds = d.scope.toLowerCase();
+  // The directory and the Azure resource hierarchy are separate worlds: neither contains the other.
+  if (a.kind === 'directory' || d.kind === 'directory') return a.kind === d.kind;
   if (a.kind === 'managementGroup') return d.kind === 'managementGroup' && as === ds;
   if (a.kind === 'resourceGroup') return as === ds;
   // subscription
@@ -145,7 +193,7 @@ export function scopeContains(ancestor: string, descendant: string): boolean {
 }
 
 export interface ArmEndpoint {
-  /** e.g. https://management.azure.com (no trailing slash). */
+  /** e.g. https://management.azure.com or https://graph.microsoft.com (no trailing slash). */
   origin: string;
   /** True for an http:// endpoint on this machine (the local simulator). */
   insecureLoopback: boolean;
@@ -159,21 +207,23 @@ export function isLoopbackHostname(hostname: string): boolean {
 }
 
 /**
- * Checks the configured ARM endpoint: an https origin (any cloud), or http only on loopback (the
- * local simulator). No path, query, fragment or user info, since every request URL and the token
- * audience are derived from its origin.
+ * Checks a configured endpoint (ARM_ENDPOINT, or GRAPH_ENDPOINT with service 'graph'): an https
+ * origin (any cloud), or http only on loopback (the local simulator). No path, query, fragment or
+ * user info, since every request URL and the token audience are derived from its origin.
  */
-export function parseArmEndpoint(endpoint: string): ArmEndpoint {
+export function parseArmEndpoint(endpoint: string, service: ServiceKind = 'arm'): ArmEndpoint {
+  const info = serviceInfo(service);
+  const label = `The ${info.short} endpoint`;
   let u: URL;
   try {
     u = new URL(endpoint);
   } catch {
-    throw new PimValidationError(PimErrorCode.InvalidEndpoint, `The ARM endpoint ${quote(endpoint)} is not a URL: use an origin such as https://management.azure.com.`);
+    throw new PimValidationError(PimErrorCode.InvalidEndpoint, `${label} ${quote(endpoint)} is not a URL: use an origin such as ${info.defaultOrigin}.`);
   }
   if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) {
     throw new PimValidationError(
       PimErrorCode.InvalidEndpoint,
-      `The ARM endpoint ${quote(endpoint)} has a path, query or credentials: use only the origin, such as https://management.azure.com.`,
+      `${label} ${quote(endpoint)} has a path, query or credentials: use only the origin, such as ${info.defaultOrigin}.`,
     );
   }
   if (u.protocol === 'https:') return { origin: u.origin, insecureLoopback: false };
@@ -181,10 +231,10 @@ export function parseArmEndpoint(endpoint: string): ArmEndpoint {
     if (!isLoopbackHostname(u.hostname)) {
       throw new PimValidationError(
         PimErrorCode.InsecureEndpoint,
-        `The ARM endpoint ${quote(endpoint)} uses plain http on another machine: use https, or http only for a simulator on 127.0.0.1, ::1 or localhost.`,
+        `${label} ${quote(endpoint)} uses plain http on another machine: use https, or http only for a simulator on 127.0.0.1, ::1 or localhost.`,
       );
     }
     return { origin: u.origin, insecureLoopback: true };
   }
-  throw new PimValidationError(PimErrorCode.InvalidEndpoint, `The ARM endpoint ${quote(endpoint)} is not an http(s) URL: use an origin such as https://management.azure.com.`);
+  throw new PimValidationError(PimErrorCode.InvalidEndpoint, `${label} ${quote(endpoint)} is not an http(s) URL: use an origin such as ${info.defaultOrigin}.`);
 }

@@ -111,7 +111,7 @@ describe('validate', () => {
     it('says what form is expected in one sentence', () => {
       assert.throws(
         () => normalizeScope('subscriptions/foo'),
-        (e: unknown) => e instanceof PimValidationError && /^The scope "subscriptions\/foo" does not name the subscription by its GUID: use subscriptions\/<subscription-id>, .* or providers\/Microsoft.Management\/managementGroups\/<id>\.$/.test(e.message),
+        (e: unknown) => e instanceof PimValidationError && /^The scope "subscriptions\/foo" does not name the subscription by its GUID: use subscriptions\/<subscription-id>, .*, providers\/Microsoft.Management\/managementGroups\/<id> or directory \(Entra ID directory roles\)\.$/.test(e.message),
       );
     });
 

@@ -9,6 +9,7 @@ import {
   type AlertDefinition,
   type KnownConfigurationType,
 } from '../bot/azure/models';
+import { daysDuration, describeDuration, durationSeconds, minutesDuration } from '../bot/azure/duration';
 import { executeAction, type ActionVm, type CardContext } from './actions';
 import {
   bannerVm,
@@ -28,13 +29,18 @@ export interface ConfigField {
   /** Property name on the configuration and input id on the form. */
   key: string;
   label: string;
-  unit: 'count' | 'percent';
+  /** days and minutes: an ISO 8601 duration on the wire (Graph), a whole number of the unit on the form. */
+  unit: 'count' | 'percent' | 'days' | 'minutes';
   min: number;
   max?: number;
 }
 
 const COUNT = { unit: 'count', min: 1 } as const;
 const PERCENT = { unit: 'percent', min: 0, max: 100 } as const;
+// Graph documents no ranges for its durations; these keep a typo (a year of minutes) off the service.
+const DAYS = { unit: 'days', min: 1, max: 365 } as const;
+const MINUTES = { unit: 'minutes', min: 1, max: 1440 } as const;
+const SECONDS_PER: Record<'days' | 'minutes', number> = { days: 86_400, minutes: 60 };
 
 export const CONFIG_FIELDS: Readonly<Record<KnownConfigurationType, readonly ConfigField[]>> = {
   TooManyOwnersAssignedToResourceAlertConfiguration: [
@@ -47,6 +53,20 @@ export const CONFIG_FIELDS: Readonly<Record<KnownConfigurationType, readonly Con
   ],
   DuplicateRoleCreatedAlertConfiguration: [],
   AzureRolesAssignedOutsidePimAlertConfiguration: [],
+  // Entra ID directory roles (Microsoft Graph).
+  tooManyGlobalAdminsAssignedToTenantAlertConfiguration: [
+    { key: 'globalAdminCountThreshold', label: 'Global Administrator count threshold', ...COUNT },
+    { key: 'percentageOfGlobalAdminsOutOfRolesThreshold', label: 'Global Administrator percentage threshold (% of privileged role assignments)', ...PERCENT },
+  ],
+  sequentialActivationRenewalsAlertConfiguration: [
+    { key: 'timeIntervalBetweenActivations', label: 'Time between activations (minutes)', ...MINUTES },
+    { key: 'sequentialActivationCounterThreshold', label: 'Activations in a row', ...COUNT },
+  ],
+  staleSignInAlertConfiguration: [{ key: 'duration', label: 'Days without sign-in', ...DAYS }],
+  redundantAssignmentAlertConfiguration: [{ key: 'duration', label: 'Days without activation', ...DAYS }],
+  invalidLicenseAlertConfiguration: [],
+  noMfaOnRoleActivationAlertConfiguration: [],
+  rolesAssignedOutsidePrivilegedIdentityManagementAlertConfiguration: [],
 };
 
 /** Input id of the enabled toggle on the configure form. */
@@ -55,9 +75,44 @@ export const ENABLED_INPUT_ID = 'isEnabled';
 /** Properties every configuration has, left out of the generic facts of an unknown kind. */
 const BASE_KEYS = ['alertConfigurationType', 'alertDefinitionId', 'scope', 'isEnabled', 'alertDefinition'];
 
+function isDuration(field: ConfigField): field is ConfigField & { unit: 'days' | 'minutes' } {
+  return field.unit === 'days' || field.unit === 'minutes';
+}
+
 function formatValue(field: ConfigField, value: unknown): string {
+  if (isDuration(field)) {
+    const seconds = durationSeconds(value);
+    if (seconds !== undefined) return describeDuration(seconds);
+    return typeof value === 'string' && value.trim() !== '' ? truncate(value, TEXT_LIMITS.fact) : 'not set';
+  }
   if (typeof value !== 'number' || !Number.isFinite(value)) return 'not set';
   return field.unit === 'percent' ? `${value}%` : String(value);
+}
+
+/** The form's number for a configured value: a duration in the field's unit when it is a whole number of it. */
+function formNumber(field: ConfigField, value: unknown): number | undefined {
+  if (!isDuration(field)) return asNumber(value);
+  const seconds = durationSeconds(value);
+  if (seconds === undefined || seconds % SECONDS_PER[field.unit] !== 0) return undefined;
+  return seconds / SECONDS_PER[field.unit];
+}
+
+/** What the service is sent for a number from the form. */
+function wireValue(field: ConfigField, n: number): number | string {
+  if (field.unit === 'days') return daysDuration(n);
+  if (field.unit === 'minutes') return minutesDuration(n);
+  return n;
+}
+
+function placeholderText(field: ConfigField, current: unknown): string {
+  const max = field.max ?? MAX_COUNT;
+  if (isDuration(field)) {
+    const unit = field.unit === 'days' ? 'Days' : 'Minutes';
+    // A current value that is not a whole number of the unit (e.g. 10 seconds) is named, not rounded.
+    const now = formNumber(field, current) === undefined && durationSeconds(current) !== undefined ? ` (now ${formatValue(field, current)})` : '';
+    return `${unit}, ${field.min} to ${max}${now}`;
+  }
+  return field.unit === 'percent' ? 'Percent, 0 to 100' : `At least ${field.min}`;
 }
 
 /** Enabled plus the thresholds of the kind; an unknown kind's plain properties, named generically. */
@@ -227,11 +282,11 @@ export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): C
   const fields = isKnownConfiguration(props) ? CONFIG_FIELDS[props.alertConfigurationType] : [];
   const enabled = asBoolean(values[ENABLED_INPUT_ID]) ?? props.isEnabled ?? true;
   const numbers = fields.map((field): ConfigFormNumberVm => {
-    const value = asNumber(values[field.key]) ?? asNumber(current[field.key]);
+    const value = asNumber(values[field.key]) ?? formNumber(field, current[field.key]);
     return {
       id: field.key,
       label: field.label,
-      placeholder: field.unit === 'percent' ? 'Percent, 0 to 100' : `At least ${field.min}`,
+      placeholder: placeholderText(field, current[field.key]),
       min: field.min,
       max: field.max ?? MAX_COUNT,
       hasValue: value !== undefined,
@@ -273,7 +328,7 @@ export type ConfigFormResult = { ok: true; update: AlertConfigurationUpdate } | 
 export function parseConfigForm(configurationType: string, submitted: Record<string, unknown>): ConfigFormResult {
   const known = (CONFIG_FIELDS as Record<string, readonly ConfigField[] | undefined>)[configurationType];
   if (!known) {
-    return { ok: false, error: 'This bot cannot change this kind of alert configuration; change it in the Azure portal instead.' };
+    return { ok: false, error: 'This bot cannot change this kind of alert configuration; change it in the Azure or Entra admin portal instead.' };
   }
   const isEnabled = asBoolean(submitted[ENABLED_INPUT_ID]);
   if (isEnabled === undefined) {
@@ -286,7 +341,7 @@ export function parseConfigForm(configurationType: string, submitted: Record<str
     if (value === undefined || !Number.isInteger(value) || value < field.min || value > max) {
       return { ok: false, error: `${field.label} must be ${rangeText({ ...field, max })}; correct it and save again.` };
     }
-    update[field.key] = value;
+    update[field.key] = wireValue(field, value);
   }
   return { ok: true, update: update as AlertConfigurationUpdate };
 }

@@ -149,6 +149,44 @@ export function incidentView(incident: AlertIncident, ctx: Pick<CardContext, 'no
         title: truncate(p.assigneeName?.trim() || incident.name, TEXT_LIMITS.name),
         facts: [...fact('Assignee', p.assigneeName), ...fact('Type', p.assigneeType), ...idFact],
       };
+    // Entra ID directory roles (Microsoft Graph).
+    case 'tooManyGlobalAdminsAssignedToTenantAlertIncident':
+    case 'staleSignInAlertIncident':
+    case 'redundantAssignmentAlertIncident':
+    case 'sequentialActivationRenewalsAlertIncident':
+    case 'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident': {
+      const assignee = person(p.assigneeDisplayName, p.assigneeUserPrincipalName);
+      const at = (iso: string | undefined) => (iso ? formatWhen(iso, { timeZone: ctx.timeZone, now: ctx.now }) : undefined);
+      const role = 'roleDisplayName' in p ? p.roleDisplayName : p.alertIncidentType === 'tooManyGlobalAdminsAssignedToTenantAlertIncident' ? 'Global Administrator' : undefined;
+      const dates: Fact[] =
+        p.alertIncidentType === 'staleSignInAlertIncident'
+          ? [...fact('Last sign-in', at(p.lastSignInDateTime) ?? 'never'), ...fact('Assigned', at(p.assignmentCreatedDateTime))]
+          : p.alertIncidentType === 'redundantAssignmentAlertIncident'
+            ? [...fact('Last activation', at(p.lastActivationDateTime) ?? 'never')]
+            : p.alertIncidentType === 'sequentialActivationRenewalsAlertIncident'
+              ? [
+                  ...fact('Activations', p.activationCount === undefined ? undefined : String(p.activationCount)),
+                  ...fact('From', at(p.sequenceStartDateTime)),
+                  ...fact('To', at(p.sequenceEndDateTime)),
+                ]
+              : p.alertIncidentType === 'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident'
+                ? [...fact('Assigned', at(p.assignmentCreatedDateTime ?? p.lastActivationDateTime))]
+                : [];
+      return {
+        title: truncate(assignee ?? p.assigneeId ?? incident.name, TEXT_LIMITS.name),
+        facts: [...fact('Assignee', assignee ?? p.assigneeId), ...fact('Directory role', role), ...dates, ...idFact],
+      };
+    }
+    case 'noMfaOnRoleActivationAlertIncident':
+      return {
+        title: truncate(p.roleDisplayName?.trim() || incident.name, TEXT_LIMITS.name),
+        facts: [...fact('Directory role', p.roleDisplayName), ...fact('Role template id', p.roleTemplateId), ...idFact],
+      };
+    case 'invalidLicenseAlertIncident':
+      return {
+        title: truncate(p.tenantLicenseStatus?.trim() || incident.name, TEXT_LIMITS.name),
+        facts: [...fact('Licence status', p.tenantLicenseStatus), ...idFact],
+      };
   }
 }
 

@@ -3,10 +3,23 @@
 // wire: every resource is { id, name, type, properties }. The models keep that shape so that what
 // the client returns is exactly what the service sent, and the discriminated unions below give
 // callers the typed fields of each kind.
+//
+// One model for both halves of PIM: the Microsoft Graph client (bot/azure/graph.ts) maps Graph's
+// flat directory-role objects (test/fixtures/graph) into these same types, with `name` = the Graph
+// id, `properties.scope` = `directory`, severities in ARM's casing, and the Graph kinds below named
+// by their Graph type (`@odata.type` without `#microsoft.graph.`).
 
 export const API_VERSION = '2022-08-01-preview';
 
 export type SeverityLevel = 'Low' | 'Medium' | 'High';
+
+/** The two worlds PIM raises alerts in: Azure resource roles (ARM) and Entra ID directory roles (Graph). */
+export type PimWorld = 'azure' | 'directory';
+
+/** Which world a scope belongs to: `directory` is the Entra ID directory, every other scope an Azure one. */
+export function worldOf(scope: string | undefined): PimWorld {
+  return typeof scope === 'string' && scope.replace(/^\//, '').toLowerCase() === 'directory' ? 'directory' : 'azure';
+}
 
 export interface ArmResource<P> {
   id: string;
@@ -54,6 +67,37 @@ export interface DuplicateRoleCreatedConfigurationProperties extends AlertConfig
 export interface AzureRolesAssignedOutsidePimConfigurationProperties extends AlertConfigurationBase {
   alertConfigurationType: 'AzureRolesAssignedOutsidePimAlertConfiguration';
 }
+// Microsoft Graph (Entra ID directory roles). Durations are ISO 8601 (e.g. P30D, PT10S).
+export interface TooManyGlobalAdminsConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'tooManyGlobalAdminsAssignedToTenantAlertConfiguration';
+  globalAdminCountThreshold?: number;
+  percentageOfGlobalAdminsOutOfRolesThreshold?: number;
+}
+export interface SequentialActivationRenewalsConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'sequentialActivationRenewalsAlertConfiguration';
+  timeIntervalBetweenActivations?: string;
+  sequentialActivationCounterThreshold?: number;
+}
+export interface StaleSignInConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'staleSignInAlertConfiguration';
+  /** Days without sign-in, as an ISO 8601 duration. */
+  duration?: string;
+}
+export interface RedundantAssignmentConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'redundantAssignmentAlertConfiguration';
+  /** Days without activation, as an ISO 8601 duration. */
+  duration?: string;
+}
+export interface InvalidLicenseConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'invalidLicenseAlertConfiguration';
+}
+export interface NoMfaOnRoleActivationConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'noMfaOnRoleActivationAlertConfiguration';
+}
+export interface RolesAssignedOutsidePimConfigurationProperties extends AlertConfigurationBase {
+  alertConfigurationType: 'rolesAssignedOutsidePrivilegedIdentityManagementAlertConfiguration';
+}
+
 /** A kind this version of the bot does not know: kept whole and shown generically. */
 export interface UnknownConfigurationProperties extends AlertConfigurationBase {
   alertConfigurationType: string & { readonly __unknownConfiguration?: never };
@@ -64,15 +108,34 @@ export type KnownAlertConfigurationProperties =
   | TooManyOwnersConfigurationProperties
   | TooManyPermanentOwnersConfigurationProperties
   | DuplicateRoleCreatedConfigurationProperties
-  | AzureRolesAssignedOutsidePimConfigurationProperties;
+  | AzureRolesAssignedOutsidePimConfigurationProperties
+  | TooManyGlobalAdminsConfigurationProperties
+  | SequentialActivationRenewalsConfigurationProperties
+  | StaleSignInConfigurationProperties
+  | RedundantAssignmentConfigurationProperties
+  | InvalidLicenseConfigurationProperties
+  | NoMfaOnRoleActivationConfigurationProperties
+  | RolesAssignedOutsidePimConfigurationProperties;
 export type AlertConfigurationProperties = KnownAlertConfigurationProperties | UnknownConfigurationProperties;
 export type AlertConfiguration = ArmResource<AlertConfigurationProperties>;
+
+/** The Graph configuration kinds (Graph's own type names, lower camel case). */
+export const GRAPH_CONFIGURATION_TYPES = [
+  'tooManyGlobalAdminsAssignedToTenantAlertConfiguration',
+  'sequentialActivationRenewalsAlertConfiguration',
+  'staleSignInAlertConfiguration',
+  'redundantAssignmentAlertConfiguration',
+  'invalidLicenseAlertConfiguration',
+  'noMfaOnRoleActivationAlertConfiguration',
+  'rolesAssignedOutsidePrivilegedIdentityManagementAlertConfiguration',
+] as const;
 
 export const KNOWN_CONFIGURATION_TYPES = [
   'TooManyOwnersAssignedToResourceAlertConfiguration',
   'TooManyPermanentOwnersAssignedToResourceAlertConfiguration',
   'DuplicateRoleCreatedAlertConfiguration',
   'AzureRolesAssignedOutsidePimAlertConfiguration',
+  ...GRAPH_CONFIGURATION_TYPES,
 ] as const;
 export type KnownConfigurationType = (typeof KNOWN_CONFIGURATION_TYPES)[number];
 
@@ -85,7 +148,15 @@ export type AlertConfigurationUpdate =
   | { alertConfigurationType: 'TooManyOwnersAssignedToResourceAlertConfiguration'; isEnabled?: boolean; thresholdNumberOfOwners?: number; thresholdPercentageOfOwnersOutOfAllRoleMembers?: number }
   | { alertConfigurationType: 'TooManyPermanentOwnersAssignedToResourceAlertConfiguration'; isEnabled?: boolean; thresholdNumberOfPermanentOwners?: number; thresholdPercentageOfPermanentOwnersOutOfAllOwners?: number }
   | { alertConfigurationType: 'DuplicateRoleCreatedAlertConfiguration'; isEnabled?: boolean }
-  | { alertConfigurationType: 'AzureRolesAssignedOutsidePimAlertConfiguration'; isEnabled?: boolean };
+  | { alertConfigurationType: 'AzureRolesAssignedOutsidePimAlertConfiguration'; isEnabled?: boolean }
+  // Graph: the client sends the kind as `@odata.type` (#microsoft.graph.<kind>), the other members as they are.
+  | { alertConfigurationType: 'tooManyGlobalAdminsAssignedToTenantAlertConfiguration'; isEnabled?: boolean; globalAdminCountThreshold?: number; percentageOfGlobalAdminsOutOfRolesThreshold?: number }
+  | { alertConfigurationType: 'sequentialActivationRenewalsAlertConfiguration'; isEnabled?: boolean; timeIntervalBetweenActivations?: string; sequentialActivationCounterThreshold?: number }
+  | { alertConfigurationType: 'staleSignInAlertConfiguration'; isEnabled?: boolean; duration?: string }
+  | { alertConfigurationType: 'redundantAssignmentAlertConfiguration'; isEnabled?: boolean; duration?: string }
+  | { alertConfigurationType: 'invalidLicenseAlertConfiguration'; isEnabled?: boolean }
+  | { alertConfigurationType: 'noMfaOnRoleActivationAlertConfiguration'; isEnabled?: boolean }
+  | { alertConfigurationType: 'rolesAssignedOutsidePrivilegedIdentityManagementAlertConfiguration'; isEnabled?: boolean };
 
 // ---- Alert incidents: discriminated on alertIncidentType ----
 
@@ -118,6 +189,51 @@ export interface TooManyPermanentOwnersIncidentProperties {
   assigneeName?: string;
   assigneeType?: string;
 }
+// Microsoft Graph (Entra ID directory roles): assignee* = the user, role* = the directory role.
+interface DirectoryAssignee {
+  assigneeId?: string;
+  assigneeDisplayName?: string;
+  assigneeUserPrincipalName?: string;
+}
+interface DirectoryRole {
+  roleTemplateId?: string;
+  roleDisplayName?: string;
+  roleDefinitionId?: string;
+}
+export interface TooManyGlobalAdminsIncidentProperties extends DirectoryAssignee {
+  alertIncidentType: 'tooManyGlobalAdminsAssignedToTenantAlertIncident';
+}
+export interface StaleSignInIncidentProperties extends DirectoryAssignee, DirectoryRole {
+  alertIncidentType: 'staleSignInAlertIncident';
+  assignmentCreatedDateTime?: string;
+  lastSignInDateTime?: string;
+}
+export interface RedundantAssignmentIncidentProperties extends DirectoryAssignee, DirectoryRole {
+  alertIncidentType: 'redundantAssignmentAlertIncident';
+  lastActivationDateTime?: string;
+}
+export interface SequentialActivationRenewalsIncidentProperties extends DirectoryAssignee, DirectoryRole {
+  alertIncidentType: 'sequentialActivationRenewalsAlertIncident';
+  activationCount?: number;
+  sequenceStartDateTime?: string;
+  sequenceEndDateTime?: string;
+}
+export interface RolesAssignedOutsidePimIncidentProperties extends DirectoryAssignee, DirectoryRole {
+  alertIncidentType: 'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident';
+  /** The docs' property table and JSON example disagree on which date it carries; both are kept. */
+  assignmentCreatedDateTime?: string;
+  lastActivationDateTime?: string;
+}
+export interface NoMfaOnRoleActivationIncidentProperties {
+  alertIncidentType: 'noMfaOnRoleActivationAlertIncident';
+  roleTemplateId?: string;
+  roleDisplayName?: string;
+}
+export interface InvalidLicenseIncidentProperties {
+  alertIncidentType: 'invalidLicenseAlertIncident';
+  tenantLicenseStatus?: string;
+}
+
 export interface UnknownIncidentProperties {
   alertIncidentType: string & { readonly __unknownIncident?: never };
   [key: string]: unknown;
@@ -126,7 +242,14 @@ export type KnownAlertIncidentProperties =
   | AzureRolesAssignedOutsidePimIncidentProperties
   | DuplicateRoleCreatedIncidentProperties
   | TooManyOwnersIncidentProperties
-  | TooManyPermanentOwnersIncidentProperties;
+  | TooManyPermanentOwnersIncidentProperties
+  | TooManyGlobalAdminsIncidentProperties
+  | StaleSignInIncidentProperties
+  | RedundantAssignmentIncidentProperties
+  | SequentialActivationRenewalsIncidentProperties
+  | RolesAssignedOutsidePimIncidentProperties
+  | NoMfaOnRoleActivationIncidentProperties
+  | InvalidLicenseIncidentProperties;
 export type AlertIncidentProperties = KnownAlertIncidentProperties | UnknownIncidentProperties;
 export type AlertIncident = ArmResource<AlertIncidentProperties>;
 
@@ -135,6 +258,13 @@ export const KNOWN_INCIDENT_TYPES = [
   'DuplicateRoleCreatedAlertIncident',
   'TooManyOwnersAssignedToResourceAlertIncident',
   'TooManyPermanentOwnersAssignedToResourceAlertIncident',
+  'tooManyGlobalAdminsAssignedToTenantAlertIncident',
+  'staleSignInAlertIncident',
+  'redundantAssignmentAlertIncident',
+  'sequentialActivationRenewalsAlertIncident',
+  'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident',
+  'noMfaOnRoleActivationAlertIncident',
+  'invalidLicenseAlertIncident',
 ] as const;
 
 export function isKnownIncident(p: AlertIncidentProperties): p is KnownAlertIncidentProperties {

@@ -1,11 +1,15 @@
 // Who may press the buttons that make the bot write to Azure. The bot's managed identity holds the
 // rights; this decides, per person and scope, whether to lend them. Three modes:
-//   rbac      — the person's own Azure RBAC rights on the scope, read through RbacApi (production);
+//   rbac      — the person's own rights on the scope (production): Azure RBAC on an Azure scope,
+//               read through RbacApi; active Entra directory roles on the `directory` scope, read
+//               from Microsoft Graph through DirectoryRolesApi;
 //   allowlist — a fixed list of Entra object ids (PIM_OPERATORS), for tenants that cannot grant
 //               the bot Reader on role assignments;
 //   everyone  — no check, for a local run against the simulator only.
-import type { RbacApi, RoleAssignment, RoleDefinition } from '../azure/api';
+import type { DirectoryRolesApi, RbacApi, RoleAssignment, RoleDefinition } from '../azure/api';
+import { isDirectoryScope } from '../azure/validate';
 import { systemClock, type Clock } from './clock';
+import { decideDirectory } from './directory';
 import { decide, displayScope, inheritedManagementGroups, normaliseScope, scopeCovers, ROLE_ASSIGNMENTS_WRITE, type Decision, type ManagementGroupDescendants } from './rbac';
 
 export type { Decision } from './rbac';
@@ -23,6 +27,8 @@ export interface AuthorizerOptions {
   mode: AuthorizationMode;
   /** Required in 'rbac' mode. */
   rbac?: RbacApi;
+  /** Required in 'rbac' mode when the directory scope is watched. */
+  directory?: DirectoryRolesApi;
   /** Object ids allowed in 'allowlist' mode (see parseOperators for PIM_OPERATORS). */
   operators?: readonly string[];
   /** How long an RBAC decision is reused for the same person and scope; default 5 minutes. */
@@ -138,8 +144,14 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
     return p;
   }
 
+  async function evaluateDirectory(objectId: string): Promise<Decision> {
+    if (!opts.directory) throw new Error('the bot was not given a way to read directory roles');
+    return decideDirectory({ assignments: await opts.directory.listTransitiveRoleAssignments(objectId), principalId: objectId });
+  }
+
   async function evaluate(objectId: string, scope: string): Promise<{ decision: Decision; cacheable: boolean }> {
     try {
+      if (isDirectoryScope(scope)) return { decision: await evaluateDirectory(objectId), cacheable: true };
       const assignments: RoleAssignment[] = await rbac.listRoleAssignmentsForPrincipal(scope, objectId);
       const descendants = inheritedManagementGroups(assignments, scope, opts.descendants);
       // Only the definitions that could matter are read: those of assignments covering the scope.

@@ -129,4 +129,86 @@ export interface SeedData {
   principals: SimPrincipal[];
   roleDefinitions: SeedRoleDefinition[];
   roleAssignments: SeedRoleAssignment[];
+  /** The Entra ID directory served over the Graph routes; absent: no directory. */
+  directory?: DirectorySeed;
+}
+
+// ---- the Entra ID directory (Microsoft Graph beta, identityGovernance/roleManagementAlerts) ----
+
+/** The bot's scope key for the directory; the simulator lists it among its scopes. */
+export const DIRECTORY_SCOPE_ID = 'directory';
+
+export type DirectorySettingKind = 'count' | 'percentage' | 'duration';
+
+/** The directory-role alert kinds, by the AlertName at the end of their ids. */
+export const DIRECTORY_ALERT_KINDS = {
+  InvalidLicenseAlert: { configurationType: 'invalidLicenseAlertConfiguration', incidentType: 'invalidLicenseAlertIncident', settings: {} },
+  NoMfaOnRoleActivationAlert: { configurationType: 'noMfaOnRoleActivationAlertConfiguration', incidentType: 'noMfaOnRoleActivationAlertIncident', settings: {} },
+  RedundantAssignmentAlert: { configurationType: 'redundantAssignmentAlertConfiguration', incidentType: 'redundantAssignmentAlertIncident', settings: { duration: 'duration' } },
+  RolesAssignedOutsidePimAlert: {
+    configurationType: 'rolesAssignedOutsidePrivilegedIdentityManagementAlertConfiguration',
+    incidentType: 'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident',
+    settings: {},
+  },
+  SequentialActivationRenewalsAlert: {
+    configurationType: 'sequentialActivationRenewalsAlertConfiguration',
+    incidentType: 'sequentialActivationRenewalsAlertIncident',
+    settings: { timeIntervalBetweenActivations: 'duration', sequentialActivationCounterThreshold: 'count' },
+  },
+  StaleSignInAlert: { configurationType: 'staleSignInAlertConfiguration', incidentType: 'staleSignInAlertIncident', settings: { duration: 'duration' } },
+  TooManyGlobalAdminsAssignedToTenantAlert: {
+    configurationType: 'tooManyGlobalAdminsAssignedToTenantAlertConfiguration',
+    incidentType: 'tooManyGlobalAdminsAssignedToTenantAlertIncident',
+    settings: { globalAdminCountThreshold: 'count', percentageOfGlobalAdminsOutOfRolesThreshold: 'percentage' },
+  },
+} as const satisfies Record<string, { configurationType: string; incidentType: string; settings: Record<string, DirectorySettingKind> }>;
+
+export type DirectoryAlertKind = keyof typeof DIRECTORY_ALERT_KINDS;
+
+export function isDirectoryAlertKind(name: string): name is DirectoryAlertKind {
+  return Object.prototype.hasOwnProperty.call(DIRECTORY_ALERT_KINDS, name);
+}
+
+/** An incident as Graph shows it: `@odata.type`, `id` and the kind's fields. */
+export interface DirectoryIncidentRecord {
+  '@odata.type': string;
+  id: string;
+  [field: string]: unknown;
+}
+
+/** A configuration's `@odata.type`, `isEnabled` and the kind's settings, as Graph shows them. */
+export interface DirectoryConfigurationRecord {
+  '@odata.type': string;
+  isEnabled: boolean;
+  [setting: string]: unknown;
+}
+
+export interface DirectorySeedAlert {
+  /** The AlertName (the id is DirectoryRole_{tenantId}_{alert}). */
+  alert: DirectoryAlertKind;
+  isActive: boolean;
+  /** Graph's `0001-01-01T08:00:00Z` for an alert never raised. */
+  lastModifiedDateTime: string;
+  lastScannedDateTime: string;
+  configuration: DirectoryConfigurationRecord;
+  incidents: DirectoryIncidentRecord[];
+}
+
+/** A directory role assignment (unifiedRoleAssignment). */
+export interface DirectoryRoleAssignmentSeed {
+  id: string;
+  principalId: string;
+  /** For built-in roles, the role template id. */
+  roleDefinitionId: string;
+  /** `/` for the tenant, `/administrativeUnits/{id}` for an administrative unit. */
+  directoryScopeId: string;
+}
+
+export interface DirectorySeed {
+  tenantId: string;
+  displayName: string;
+  /** Graph's alert definition objects, as listed by the service. */
+  definitions: Array<Record<string, unknown> & { id: string; isRemediatable: boolean }>;
+  alerts: DirectorySeedAlert[];
+  roleAssignments: DirectoryRoleAssignmentSeed[];
 }

@@ -126,6 +126,11 @@ export class RbacDirectory {
     return `/${parsed.path}`;
   }
 
+  /** The principal plus every group it belongs to, directly or through other groups (lower case). */
+  memberships(principalId: string): Set<string> {
+    return this.identities(principalId, true);
+  }
+
   /** The principal plus every group it belongs to, directly or through other groups. */
   private identities(principalId: string, includeGroups: boolean): Set<string> {
     const ids = new Set([principalId.toLowerCase()]);

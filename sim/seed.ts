@@ -1,14 +1,19 @@
-// The simulator's default world: Contoso's subscriptions with PIM alerts, and the people and
-// role assignments that decide who may act on them. The example subscription reproduces
-// Microsoft's official examples (sim/data, see sim/data/SOURCES.md) so every example request
-// works verbatim; the rest is invented but shaped like the service's data. Deterministic: no
-// clock, no randomness.
+// The simulator's default world: Contoso's subscriptions with PIM alerts, its Entra ID directory
+// with directory-role PIM alerts, and the people and role assignments (Azure and directory) that
+// decide who may act on them. The example subscription and the directory reproduce Microsoft's
+// official examples (sim/data, see sim/data/SOURCES.md) so every example request works verbatim;
+// the rest is invented but shaped like the services' data. Deterministic: no clock, no randomness.
 import definitionsJson from './data/alert-definitions.json';
 import exampleJson from './data/example-subscription.json';
+import graphDefinitionsJson from './data/graph-alert-definitions.json';
+import graphDirectoryJson from './data/graph-directory.json';
 import {
   ALERT_KINDS,
   ALERT_KIND_NAMES,
   type AlertKind,
+  type DirectoryRoleAssignmentSeed,
+  type DirectorySeed,
+  type DirectorySeedAlert,
   type IncidentRecord,
   type SeedAlert,
   type SeedData,
@@ -18,6 +23,7 @@ import {
   type SeedScope,
   type SimPrincipal,
   isAlertKind,
+  isDirectoryAlertKind,
 } from './model';
 
 // ---- scopes ----
@@ -73,7 +79,29 @@ export const PRINCIPAL_IDS = {
   resourceGroupOwner: '64c646ab-b4ff-4b57-ad52-227a003854bd',
   /** A person with no role anywhere. */
   noAccess: '343b2df7-ae94-47ca-bcb0-22a6396b19b0',
+  /** From the transitive role assignments example: User Administrator directly and through a group. */
+  directoryUserAdmin: '2c7936bc-3517-40f3-8eda-4806637b6516',
+  /** Groups of that example, holding User Administrator and (on an administrative unit) Helpdesk Administrator. */
+  userAdminsGroup: 'ae2fc327-4c71-48ed-b6ca-f48632186510',
+  helpdeskGroup: '6ffb34b8-5e6d-4727-a7f9-93245e7f6ea8',
+  /** From the role assignments example: Global Administrator and Global Reader, directly. */
+  globalAdministrator: 'f1847572-48aa-47aa-96a3-2ec61904f41f',
 } as const;
+
+/** Entra ID built-in directory roles, by role template id (Microsoft's Entra permissions reference). */
+export const DIRECTORY_ROLE_IDS = {
+  globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
+  privilegedRoleAdministrator: 'e8611ab8-c189-46e8-94e1-60213ab1f814',
+  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  securityReader: '5d6b6bb7-de71-4623-b4af-96380a352509',
+  /** In the transitive role assignments example (User Administrator). */
+  userAdministrator: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  /** In the transitive role assignments example, on an administrative unit (Helpdesk Administrator). */
+  helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+} as const;
+
+/** The directory of Microsoft's Graph examples (the tenant of its alert definitions). */
+export const DIRECTORY_TENANT_ID = graphDirectoryJson.tenantId;
 
 export const ROLE_DEFINITION_IDS = {
   owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
@@ -341,6 +369,16 @@ function principals(): SimPrincipal[] {
     { id: PRINCIPAL_IDS.customRoleUser, displayName: 'Yuki Tanaka', type: 'User', userPrincipalName: 'yuki.tanaka@contoso.com' },
     { id: PRINCIPAL_IDS.resourceGroupOwner, displayName: 'Noah Berg', type: 'User', userPrincipalName: 'noah.berg@contoso.com' },
     { id: PRINCIPAL_IDS.noAccess, displayName: 'Chris Novak', type: 'User', userPrincipalName: 'chris.novak@contoso.com' },
+    { id: PRINCIPAL_IDS.userAdminsGroup, displayName: 'User Admins', type: 'Group' },
+    { id: PRINCIPAL_IDS.helpdeskGroup, displayName: 'EU Helpdesk', type: 'Group' },
+    {
+      id: PRINCIPAL_IDS.directoryUserAdmin,
+      displayName: 'Diego Siciliani',
+      type: 'User',
+      userPrincipalName: 'diego.siciliani@contoso.com',
+      memberOf: [PRINCIPAL_IDS.userAdminsGroup, PRINCIPAL_IDS.helpdeskGroup],
+    },
+    { id: PRINCIPAL_IDS.globalAdministrator, displayName: 'Grady Archie', type: 'User', userPrincipalName: 'grady.archie@contoso.com' },
   ];
 }
 
@@ -367,6 +405,41 @@ function roleAssignments(): SeedRoleAssignment[] {
   ];
 }
 
+// ---- the Entra ID directory (Graph) ----
+
+function directoryRoleAssignments(): DirectoryRoleAssignmentSeed[] {
+  const P = PRINCIPAL_IDS;
+  const R = DIRECTORY_ROLE_IDS;
+  const a = (id: string, principalId: string, roleDefinitionId: string, directoryScopeId = '/'): DirectoryRoleAssignmentSeed => ({ id, principalId, roleDefinitionId, directoryScopeId });
+  return [
+    // The local run's people: Alex may act on the directory, Megan may read; Tomás through the PIM Operators group.
+    a('b5f3c0e2-7d4a-4e61-9c8b-2a1f6e3d9c01', P.playgroundUser, R.privilegedRoleAdministrator),
+    a('c4e2b1d3-8f5a-4a72-8d9c-3b2e7f4a0d12', P.playgroundReader, R.globalReader),
+    a('d3d1a2c4-9e6b-4b83-9eab-4c3f8a5b1e23', P.pimOperatorsGroup, R.privilegedRoleAdministrator),
+    a('e2c0f3b5-af7c-4c94-afbc-5d4a9b6c2f34', P.reader, R.securityReader),
+    // Microsoft's examples, verbatim (list-transitive-role-assignments, list-role-assignments-by-principal).
+    a('857708a7-b5e0-44f9-bfd7-53531d72a739', P.directoryUserAdmin, R.userAdministrator),
+    a('8a021d5f-7351-4713-aab4-b088504d476e', P.userAdminsGroup, R.userAdministrator),
+    a('6cc86637-13c8-473f-afdc-e0e65c9734d2', P.helpdeskGroup, R.helpdeskAdministrator, '/administrativeUnits/26e79164-0c5c-4281-8c5b-be7bc7809fb2'),
+    a('lAPpYvVpN0KRkAEhdxReEHJ1hPGqSKpHlqMuxhkE9B8-1', P.globalAdministrator, R.globalAdministrator),
+    a('LJnv8vs6uUa3z6Em7nTEUXJ1hPGqSKpHlqMuxhkE9B8-1', P.globalAdministrator, R.globalReader),
+  ];
+}
+
+function directory(): DirectorySeed {
+  const alerts = graphDirectoryJson.alerts.map((a): DirectorySeedAlert => {
+    if (!isDirectoryAlertKind(a.alert)) throw new Error(`sim/data/graph-directory.json names an unknown alert '${a.alert}'; add it to DIRECTORY_ALERT_KINDS.`);
+    return { ...structuredClone(a), alert: a.alert } as DirectorySeedAlert;
+  });
+  return {
+    tenantId: graphDirectoryJson.tenantId,
+    displayName: 'Entra ID',
+    definitions: structuredClone(graphDefinitionsJson),
+    alerts,
+    roleAssignments: directoryRoleAssignments(),
+  };
+}
+
 /** A fresh copy of the default world; callers may change it before starting a simulator. */
 export function defaultSeed(): SeedData {
   return {
@@ -375,39 +448,54 @@ export function defaultSeed(): SeedData {
     principals: principals(),
     roleDefinitions: roleDefinitions(),
     roleAssignments: roleAssignments(),
+    directory: directory(),
   };
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
+/** Moves every date of a world (string values that look like ISO dates) by the same amount. */
+function shifter(now: Date, scans: number[], newestScanAgoMs: number): (iso: string) => string {
+  const shift = scans.length === 0 ? 0 : now.getTime() - newestScanAgoMs - Math.max(...scans);
+  return (iso) => {
+    const t = Date.parse(iso);
+    // Graph's "never" (year 1) stays what it is.
+    return Number.isFinite(t) && new Date(t).getUTCFullYear() > 1900 ? new Date(t + shift).toISOString() : iso;
+  };
+}
+
+function shiftDates<T extends object>(o: T, move: (iso: string) => string): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' && ISO_DATE.test(v) ? move(v) : v])) as T;
+}
+
 /**
  * The seed as if its newest scan had just happened: every date moves by the same amount, so the
  * local run shows "scanned 2 h ago" rather than the examples' 2022 dates, and the order and gaps
- * between events stay as seeded. Tests keep the unshifted seed (the contract test compares the
- * example scope with Microsoft's examples).
+ * between events stay as seeded. The directory's dates move on their own, so its newest scan is as
+ * recent. Tests keep the unshifted seed (the contract tests compare with Microsoft's examples).
  */
 export function freshSeed(now: Date, seed: SeedData = defaultSeed(), newestScanAgoMs = 2 * 3600_000): SeedData {
   const scans = seed.scopes.flatMap((s) => s.alerts.map((a) => Date.parse(a.lastScannedDateTime))).filter(Number.isFinite);
-  if (scans.length === 0) return seed;
-  const shift = now.getTime() - newestScanAgoMs - Math.max(...scans);
-  const move = (iso: string): string => {
-    const t = Date.parse(iso);
-    return Number.isFinite(t) ? new Date(t + shift).toISOString() : iso;
-  };
+  const move = shifter(now, scans, newestScanAgoMs);
+  const dir = seed.directory;
+  const moveDir = dir ? shifter(now, dir.alerts.map((a) => Date.parse(a.lastScannedDateTime)).filter(Number.isFinite), newestScanAgoMs) : move;
   return {
     ...seed,
+    ...(dir
+      ? {
+          directory: {
+            ...dir,
+            alerts: dir.alerts.map((a) => ({ ...shiftDates(a, moveDir), incidents: a.incidents.map((i) => shiftDates(i, moveDir)) })),
+          },
+        }
+      : {}),
     scopes: seed.scopes.map((scope) => ({
       ...scope,
       alerts: scope.alerts.map((a) => ({
         ...a,
         lastModifiedDateTime: move(a.lastModifiedDateTime),
         lastScannedDateTime: move(a.lastScannedDateTime),
-        incidents: a.incidents.map((i) => ({
-          ...i,
-          properties: Object.fromEntries(
-            Object.entries(i.properties).map(([k, v]) => [k, typeof v === 'string' && ISO_DATE.test(v) ? move(v) : v]),
-          ) as typeof i.properties,
-        })),
+        incidents: a.incidents.map((i) => ({ ...i, properties: shiftDates(i.properties, move) })),
       })),
     })),
   };

@@ -1,12 +1,17 @@
 // A local simulator of the Azure PIM role management alerts ARM API (2022-08-01-preview) and the
-// RBAC reads the bot needs, on plain node:http. It behaves like the service as far as the bot can
-// observe: same paths and shapes, ARM error bodies, 202 + Location refreshes that progress with the
-// (injectable) clock, nextLink paging, bearer tokens, and injectable latency/throttling/failures.
+// RBAC reads the bot needs, and of the Microsoft Graph (beta) PIM alerts of Entra ID directory
+// roles and directory role assignments (sim/graph.ts), on plain node:http, one origin for both:
+// Graph paths start with /beta. It behaves like the services as far as the bot can observe: same
+// paths and shapes, ARM or Graph error bodies, 202 + Location refreshes that progress with the
+// (injectable) clock, nextLink / @odata.nextLink paging, bearer tokens, and injectable
+// latency/throttling/failures on both.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { ArmError, sameName, seededRandom } from './arm';
-import { ALERT_API_VERSION, OPERATION_LOCATION_API_VERSION, RBAC_API_VERSION, type SeedData, type SimClock, type SimPrincipal, type SimScope } from './model';
+import { ALERT_API_VERSION, DIRECTORY_SCOPE_ID, OPERATION_LOCATION_API_VERSION, RBAC_API_VERSION, type SeedData, type SimClock, type SimPrincipal, type SimScope } from './model';
+import { DirectoryState } from './directory';
+import { createGraphRoutes, isGraphPath } from './graph';
 import { checkName, parseArmPath } from './paths';
 import { RbacDirectory, parseAssignmentFilter } from './rbac';
 import { renderAlert, renderConfiguration, renderDefinition, renderIncident, renderOperation, operationUrl } from './render';
@@ -23,7 +28,7 @@ export interface SimFaults {
   rate500?: number;
   /** Retry-After seconds on a 429 (default 1). */
   retryAfter429Seconds?: number;
-  /** Alert ids whose scans fail from now on (refresh ends 'Failed'). */
+  /** Alert ids whose scans fail from now on (refresh ends 'Failed'); directory alerts by id or AlertName. */
   failRefreshFor?: string[];
 }
 
@@ -66,15 +71,18 @@ export interface RecordedRequest {
 }
 
 export interface Simulator {
-  /** http://127.0.0.1:<port> (no trailing slash). */
+  /** http://127.0.0.1:<port> (no trailing slash): the ARM endpoint and, for paths under /beta, the Graph endpoint. */
   url: string;
   port: number;
+  /** The ARM scopes, then the directory (`directory`) when the seed has one. */
   scopes: SimScope[];
   principals: SimPrincipal[];
   /** Live alert state: read or change alerts, incidents, definitions, operations. */
   state: SimState;
   /** Live RBAC data: add or remove role assignments. */
   rbac: RbacDirectory;
+  /** The live Entra ID directory (Graph routes), when the seed has one. */
+  directory?: DirectoryState;
   /** The last 1000 requests, oldest first. */
   requests: RecordedRequest[];
   /** Replaces the active faults. */
@@ -187,8 +195,10 @@ function formatQuery(entries: Array<[string, string]>): string {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const clock = options.clock ?? { now: () => Date.now() };
   const seed = options.seed ?? defaultSeed();
-  const state = new SimState(seed, { clock, refreshDurationMs: options.refreshDurationMs ?? 3000 });
+  const refreshDurationMs = options.refreshDurationMs ?? 3000;
+  const state = new SimState(seed, { clock, refreshDurationMs });
   const rbac = new RbacDirectory(seed, state);
+  const directory = seed.directory ? new DirectoryState(seed.directory, { clock, refreshDurationMs }) : undefined;
   const random = options.random ?? seededRandom(options.randomSeed ?? 1);
   const pageSize = Math.max(1, options.pageSize ?? 50);
   const refreshRetryAfter = String(options.refreshRetryAfterSeconds ?? 1);
@@ -196,6 +206,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let faults: SimFaults = { ...(options.faults ?? {}) };
   const requests: RecordedRequest[] = [];
   let origin = '';
+  const graph = createGraphRoutes({
+    directory,
+    memberships: (principalId) => rbac.memberships(principalId),
+    pageSize,
+    failRefreshFor: () => faults.failRefreshFor ?? [],
+    refreshRetryAfterSeconds: refreshRetryAfter,
+  });
 
   function page(items: unknown[], rawPath: string, query: URLSearchParams): Reply {
     const offset = decodeSkipToken(query.get('$skipToken'));
@@ -250,6 +267,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
     const method = (req.method ?? 'GET').toUpperCase();
+    if (isGraphPath(rawPath)) return graph.handle({ method, rawPath, query, bodyText, headers: req.headers }, origin);
     const parsed = parseArmPath(rawPath);
     if (!parsed) {
       throw new ArmError(404, 'NotFound', `The path '${rawPath}' is not a Microsoft.Authorization resource; check the URL.`);
@@ -338,13 +356,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
-  function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void {
-    const requestId = randomUUID();
-    const headers: Record<string, string> = {
-      'x-ms-request-id': requestId,
-      'x-ms-correlation-request-id': headerValue(req.headers['x-ms-correlation-request-id']) ?? requestId,
-      ...(reply.headers ?? {}),
-    };
+  function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply, requestId: string): void {
+    // Graph names its request ids request-id and client-request-id; ARM x-ms-request-id and x-ms-correlation-request-id.
+    const headers: Record<string, string> = isGraphPath(req.url ?? '/')
+      ? { 'request-id': requestId, 'client-request-id': headerValue(req.headers['client-request-id']) ?? requestId, ...(reply.headers ?? {}) }
+      : {
+          'x-ms-request-id': requestId,
+          'x-ms-correlation-request-id': headerValue(req.headers['x-ms-correlation-request-id']) ?? requestId,
+          ...(reply.headers ?? {}),
+        };
     const clientRequestId = headerValue(req.headers['x-ms-client-request-id']);
     if (clientRequestId) headers['x-ms-client-request-id'] = clientRequestId;
     let payload: Buffer | undefined;
@@ -362,9 +382,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     options.onRequest?.(entry);
   }
 
-  function toReply(err: unknown): Reply {
-    if (err instanceof ArmError) return { status: err.status, headers: err.headers, body: err.body() };
-    return { status: 500, body: { error: { code: 'InternalServerError', message: `The simulator failed: ${(err as Error).message}` } } };
+  /** An error in the shape of its world: ARM's `{error:{code,message}}`, or Graph's with an innerError naming the request. */
+  function toReply(err: unknown, req: http.IncomingMessage, requestId: string): Reply {
+    const e = err instanceof ArmError ? err : new ArmError(500, 'InternalServerError', `The simulator failed: ${(err as Error).message}`);
+    if (!isGraphPath(req.url ?? '/')) return { status: e.status, headers: e.headers, body: e.body() };
+    const innerError = { date: new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': headerValue(req.headers['client-request-id']) ?? requestId };
+    return { status: e.status, headers: e.headers, body: { error: { code: e.code, message: e.message, innerError } } };
   }
 
   const server = http.createServer((req, res) => {
@@ -378,14 +401,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
     req.on('end', () => {
       const respond = () => {
+        const requestId = randomUUID();
         let reply: Reply;
         try {
           if (tooLarge) throw new ArmError(413, 'RequestEntityTooLarge', 'The request body is larger than 1 MiB; send a smaller body.');
           reply = handle(req, Buffer.concat(chunks).toString('utf8'));
         } catch (err) {
-          reply = toReply(err);
+          reply = toReply(err, req, requestId);
         }
-        send(req, res, reply);
+        send(req, res, reply, requestId);
       };
       const latency = faults.latencyMs ?? 0;
       if (latency > 0) setTimeout(respond, latency);
@@ -407,10 +431,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return {
     url: origin,
     port: address.port,
-    scopes: state.scopes(),
+    scopes: [...state.scopes(), ...(directory ? [{ id: DIRECTORY_SCOPE_ID, displayName: directory.displayName }] : [])],
     principals: rbac.principalList(),
     state,
     rbac,
+    ...(directory ? { directory } : {}),
     requests,
     setFaults(next: SimFaults) {
       faults = { ...next };

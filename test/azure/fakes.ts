@@ -92,3 +92,24 @@ export async function settle<T>(clock: { tickAsync(ms: number): Promise<number> 
   for (let t = 0; t < maxMs && !done; t += stepMs) await clock.tickAsync(stepMs);
   return tracked;
 }
+
+export const GRAPH = 'https://graph.microsoft.com';
+/** The directory of the Graph examples (test/fixtures/graph). */
+export const TENANT = '19356be4-7e93-4ed6-a7c6-0ae28454d125';
+export const DIRECTORY_ALERT = `DirectoryRole_${TENANT}_TooManyGlobalAdminsAssignedToTenantAlert`;
+
+/** A Graph error answer: `{error:{code,message,innerError}}` with Graph's request-id header. */
+export function graphError(status: number, code: string, message: string, headers: Record<string, string> = {}): FakeResponse {
+  const requestId = `graph-${status}-${code}`;
+  return { status, headers: { 'request-id': requestId, 'client-request-id': requestId, ...headers }, body: { error: { code, message, innerError: { 'request-id': requestId, date: '2025-03-01T10:00:00' } } } };
+}
+
+/** A credential that hands out a different token per audience, so a test can tell which token went where. */
+export class AudienceCredential implements TokenCredential {
+  readonly scopesAsked: string[][] = [];
+  async getToken(scopes: string | string[]): Promise<AccessToken> {
+    const list = Array.isArray(scopes) ? scopes : [scopes];
+    this.scopesAsked.push(list);
+    return { token: `token-for ${list.join(' ')}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+  }
+}

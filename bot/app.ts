@@ -1,6 +1,6 @@
-// The composition root: the one place that builds real things (ARM clients, store, signer,
-// authorizer, Bot Framework adapter, HTTP server) from the validated configuration and wires them
-// together. Tests call createApp with a test configuration and optional overrides instead of
+// The composition root: the one place that builds real things (ARM and Graph clients, store,
+// signer, authorizer, Bot Framework adapter, HTTP server) from the validated configuration and wires
+// them together. Tests call createApp with a test configuration and optional overrides instead of
 // patching modules.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +9,9 @@ import { CallerIdConstants, ConfigurationBotFrameworkAuthentication, type TurnCo
 import { TeamsEdgeAdapter } from './edge/adapter';
 import { AuthenticationConstants } from 'botframework-connector';
 import type restify from 'restify';
-import type { PimAlertsApi, RbacApi } from './azure/api';
-import { createArmClients } from './azure';
+import type { DirectoryRolesApi, PimAlertsApi, RbacApi } from './azure/api';
+import { createAzureClients } from './azure';
+import { isDirectoryScope } from './azure/validate';
 import type { Config } from './config';
 import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
 import { createBotCore } from './core/router';
@@ -30,12 +31,14 @@ import { createDigestScheduler, type DigestService } from './digest/scheduler';
 
 export interface AppOverrides {
   logger?: Logger;
+  /** Every scope's PIM alerts (replaces both the ARM and the Graph client). */
   api?: PimAlertsApi;
   rbac?: RbacApi;
+  directoryRoles?: DirectoryRolesApi;
   store?: BotStore;
   clock?: Clock;
-  /** Extra options for the ARM clients (e.g. a fast poll interval in tests). */
-  armOptions?: Parameters<typeof createArmClients>[1];
+  /** Extra options for the ARM and Graph clients (e.g. a fast poll interval in tests). */
+  armOptions?: Parameters<typeof createAzureClients>[1];
   /** Extra options for the refresh tracker (e.g. short backoffs in tests). */
   operations?: Partial<Pick<TrackerOptions, 'pollRetry' | 'reportRetry' | 'reportGiveUpMs' | 'sweepMs' | 'sleep' | 'random'>>;
 }
@@ -57,15 +60,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock: Clock = overrides.clock ?? { now: () => Date.now() };
 
-  const arm =
-    overrides.api && overrides.rbac
+  // Graph is only needed (and only given a token) when the directory is watched.
+  const watchesDirectory = config.scopes.some((s) => isDirectoryScope(s.scope));
+  const azure =
+    overrides.api && overrides.rbac && (overrides.directoryRoles || !watchesDirectory)
       ? undefined
-      : createArmClients(
-          { endpoint: config.arm.endpoint, credentialMode: config.arm.credential, clientId: config.arm.clientId },
+      : createAzureClients(
+          {
+            endpoint: config.arm.endpoint,
+            credentialMode: config.arm.credential,
+            clientId: config.arm.clientId,
+            ...(watchesDirectory ? { graphEndpoint: config.graph.endpoint } : {}),
+          },
           { pollDeadlineMs: config.pollDeadlineMs, ...overrides.armOptions },
         );
-  const api = overrides.api ?? arm!.alerts;
-  const rbac = overrides.rbac ?? arm!.rbac;
+  const api = overrides.api ?? azure!.alerts;
+  const rbac = overrides.rbac ?? azure!.rbac;
+  const directoryRoles = overrides.directoryRoles ?? azure?.directoryRoles;
 
   const store = overrides.store ?? openSqliteStore({ dataDir: config.dataDir });
   const secret = await loadOrCreateSecret(store, config.actionSecret);
@@ -73,6 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const authorizer = createAuthorizer({
     mode: config.authz.mode,
     rbac,
+    directory: directoryRoles,
     operators: config.authz.operators,
     decisionTtlMs: config.authz.cacheTtlMs,
     clock,

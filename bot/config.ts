@@ -1,7 +1,8 @@
 // Typed, validated configuration from the environment. A bad or missing setting stops start-up
 // with one line naming the variable (ConfigError), never a stack trace halfway through a request.
 import path from 'node:path';
-import { readArmConfig, type ArmConfig } from './azure/credentials';
+import { readArmConfig, readGraphEndpoint, type ArmConfig } from './azure/credentials';
+import { isDirectoryScope } from './azure/validate';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigError';
@@ -19,7 +20,7 @@ export type CredentialMode = 'managedIdentity' | 'default' | 'none';
 export type AuthzMode = 'rbac' | 'allowlist' | 'everyone';
 
 export interface ConfiguredScope {
-  /** Normalised ARM scope, no leading slash. */
+  /** Normalised ARM scope, no leading slash; or `directory`, the Entra ID directory (Microsoft Graph). */
   scope: string;
   displayName?: string;
 }
@@ -42,6 +43,10 @@ export interface Config {
     endpoint: string;
     credential: CredentialMode;
     clientId?: string;
+  };
+  /** Microsoft Graph, for the `directory` scope (same credential as ARM). */
+  graph: {
+    endpoint: string;
   };
   scopes: ConfiguredScope[];
   readConcurrency: number;
@@ -120,8 +125,9 @@ function guidList(env: Env, name: string): string[] {
 }
 
 /**
- * PIM_SCOPES is a comma-separated list of ARM scopes, each optionally named:
- * `Contoso Production=subscriptions/<guid>, subscriptions/<guid>/resourceGroups/rg-payments`.
+ * PIM_SCOPES is a comma-separated list of ARM scopes and `directory` (the Entra ID directory
+ * roles, read from Microsoft Graph), each optionally named:
+ * `Contoso Production=subscriptions/<guid>, subscriptions/<guid>/resourceGroups/rg-payments, Entra ID=directory`.
  */
 export function parseScopes(
   raw: string,
@@ -137,7 +143,7 @@ export function parseScopes(
     try {
       scope = normalizeScope(scopeText);
     } catch (err) {
-      throw new ConfigError(variable, `"${scopeText}" is not a scope ARM accepts (${(err as Error).message})`);
+      throw new ConfigError(variable, `"${scopeText}" is not a scope the bot accepts (${(err as Error).message})`);
     }
     if (out.some((s) => s.scope.toLowerCase() === scope.toLowerCase())) {
       throw new ConfigError(variable, `"${scope}" is listed twice.`);
@@ -154,7 +160,7 @@ export interface LoadOptions {
   cwd?: string;
   /** Scopes to use in the local run (the simulator's). */
   localScopes?: ConfiguredScope[];
-  /** ARM endpoint of the local run (the simulator's URL). */
+  /** ARM and Graph endpoint of the local run (the simulator's URL). */
   localEndpoint?: string;
 }
 
@@ -203,7 +209,19 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     mode === 'local'
       ? opts.localScopes ?? []
       : parseScopes(str(env, 'PIM_SCOPES') ?? '', opts.normalizeScope);
-  if (scopes.length === 0) throw new ConfigError('PIM_SCOPES', 'no scopes to watch; list at least one ARM scope.');
+  if (scopes.length === 0) throw new ConfigError('PIM_SCOPES', 'no scopes to watch; list at least one ARM scope or directory.');
+
+  // Graph is only called for the directory; its endpoint must then fit the credential like ARM's.
+  let graphEndpoint: string;
+  try {
+    graphEndpoint = readGraphEndpoint(
+      mode === 'local' ? { ...env, GRAPH_ENDPOINT: str(env, 'GRAPH_ENDPOINT') ?? opts.localEndpoint } : env,
+      arm.credentialMode,
+      scopes.some((s) => isDirectoryScope(s.scope)),
+    );
+  } catch (err) {
+    throw new ConfigError('GRAPH_ENDPOINT', (err as Error).message);
+  }
 
   const authzMode = oneOf(env, 'PIM_AUTHZ', ['rbac', 'allowlist', 'everyone'] as const, 'rbac');
   if (authzMode === 'everyone' && mode !== 'local') {
@@ -237,6 +255,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     host,
     bot: { appId, appType, tenantId, password, allowUnauthenticated, openIdMetadata: str(env, 'BotOpenIdMetadata') },
     arm: { endpoint: arm.endpoint, credential: arm.credentialMode, clientId: arm.clientId },
+    graph: { endpoint: graphEndpoint },
     scopes,
     readConcurrency: int(env, 'PIM_READ_CONCURRENCY', 8, 1, 64),
     authz: { mode: authzMode, operators, allowedTenants, cacheTtlMs: int(env, 'PIM_AUTHZ_CACHE_SECONDS', 300, 0, 3600) * 1000 },

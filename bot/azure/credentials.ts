@@ -117,16 +117,10 @@ export function readArmConfig(env: Record<string, string | undefined>): ArmConfi
  * Reads GRAPH_ENDPOINT (default https://graph.microsoft.com; sovereign clouds: their Graph origin,
  * e.g. https://microsoftgraph.chinacloudapi.cn). With `checkCredential` (the directory is watched,
  * so the credential will be used there) it must fit PIM_CREDENTIAL as ARM_ENDPOINT must; throws
- * PimValidationError naming the variable.
+ * PimValidationError (the caller names GRAPH_ENDPOINT).
  */
 export function readGraphEndpoint(env: Record<string, string | undefined>, credentialMode: CredentialMode, checkCredential: boolean): string {
   const endpoint = parseArmEndpoint(env.GRAPH_ENDPOINT?.trim() || DEFAULT_GRAPH_ENDPOINT, 'graph').origin;
-  if (checkCredential) {
-    try {
-      checkCredentialOptions({ mode: credentialMode, endpoint, service: 'graph' });
-    } catch (err) {
-      throw new PimValidationError(PimErrorCode.CredentialNotAllowed, `GRAPH_ENDPOINT ${endpoint}: ${(err as Error).message}`);
-    }
-  }
+  if (checkCredential) checkCredentialOptions({ mode: credentialMode, endpoint, service: 'graph' });
   return endpoint;
 }

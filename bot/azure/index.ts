@@ -1,8 +1,12 @@
-// Entry point for the composition root: read the ARM settings once, build both clients on one
-// credential so the identity's token cache is shared.
+// Entry point for the composition root: read the ARM and Graph settings once, build every client on
+// one credential so the identity's token cache is shared (each pipeline asks it for its own
+// origin's token: the ARM token never goes to Graph, nor the Graph token to ARM).
+import type { DirectoryRolesApi, PimAlertsApi } from './api';
 import { PimAlertsClient, type PimAlertsClientOptions } from './client';
 import { createCredential, type ArmConfig } from './credentials';
+import { GraphDirectoryRolesClient, GraphPimAlertsClient } from './graph';
 import { RbacClient } from './rbac';
+import { createScopedApi } from './scoped';
 
 export interface ArmClients {
   alerts: PimAlertsClient;
@@ -16,10 +20,39 @@ export function createArmClients(config: ArmConfig, options: Omit<PimAlertsClien
   return { alerts: new PimAlertsClient(common), rbac: new RbacClient(common) };
 }
 
+export interface AzureClients {
+  /** The PIM alerts of every scope: `directory` through Microsoft Graph, the others through ARM. */
+  alerts: PimAlertsApi;
+  rbac: RbacClient;
+  /** Directory role reads for rbac mode; only when the directory is watched. */
+  directoryRoles?: DirectoryRolesApi;
+}
+
+/**
+ * The clients of both APIs on one credential. `graphEndpoint` is given when the directory is
+ * watched; without it no Graph client exists and the directory scope is refused.
+ */
+export function createAzureClients(
+  config: ArmConfig & { graphEndpoint?: string },
+  options: Omit<PimAlertsClientOptions, 'endpoint' | 'credential'> = {},
+): AzureClients {
+  const credential = createCredential({ mode: config.credentialMode, clientId: config.clientId, endpoint: config.endpoint });
+  const arm = { ...options, endpoint: config.endpoint, credential };
+  const graph = config.graphEndpoint === undefined ? undefined : { ...options, endpoint: config.graphEndpoint, credential };
+  return {
+    alerts: createScopedApi({ arm: new PimAlertsClient(arm), ...(graph ? { graph: new GraphPimAlertsClient(graph) } : {}) }),
+    rbac: new RbacClient(arm),
+    ...(graph ? { directoryRoles: new GraphDirectoryRolesClient(graph) } : {}),
+  };
+}
+
 export { PimAlertsClient, type PimAlertsClientOptions } from './client';
+export { GraphPimAlertsClient, GraphDirectoryRolesClient } from './graph';
+export { createScopedApi } from './scoped';
 export { RbacClient, normalizeRoleDefinitionId } from './rbac';
-export { readArmConfig, createCredential, type ArmConfig, type CredentialMode } from './credentials';
+export { readArmConfig, readGraphEndpoint, createCredential, type ArmConfig, type CredentialMode } from './credentials';
 export { ArmError, PimValidationError, PimErrorCode, isArmError } from './errors';
-export { normalizeScope, parseScope, scopeContains, validateId, validateGuid, type ParsedScope, type ScopeKind } from './validate';
+export { DIRECTORY_SCOPE, isDirectoryScope, normalizeScope, parseScope, scopeContains, validateId, validateGuid, type ParsedScope, type ScopeKind } from './validate';
 export { systemClock, type Clock, type ArmClientOptions } from './transport';
 export type { RetryOptions } from './pipeline';
+export type { ServiceKind } from './service';

@@ -17,6 +17,7 @@ import {
   normaliseScope,
   oneSentence,
   truncate,
+  worldLabel,
   yesNo,
   type BannerInput,
   type BannerVm,
@@ -168,6 +169,11 @@ function common(input: ConfigCommon): { scope: string; alertId: string; alertNam
   return { scope, alertId, alertName, scopeLabel };
 }
 
+/** "Contoso Production · subscriptions/… · Azure resource roles": where, and which world. */
+function subtitleOf(scope: string, scopeLabel: string): string {
+  return [...(scopeLabel === scope ? [] : [scopeLabel]), scope, worldLabel(scope)].join(' · ');
+}
+
 // ---- read-only card ----
 
 export interface ConfigInput extends ConfigCommon {
@@ -204,7 +210,7 @@ export function buildConfigView(input: ConfigInput, ctx: CardContext): ConfigVm 
     ...bannerVm(input.banner),
     fallbackText: `Configuration of ${alertName} on ${scopeLabel}.`,
     title: `Configuration: ${alertName}`,
-    subtitle: scopeLabel === scope ? scope : `${scopeLabel} · ${scope}`,
+    subtitle: subtitleOf(scope, scopeLabel),
     facts: configurationFacts(props),
     hasNote: note !== '',
     note,
@@ -301,7 +307,7 @@ export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): C
     ...footerVm(ctx.localRunNote),
     fallbackText: `Change the configuration of ${alertName} on ${scopeLabel}.`,
     title: `Change configuration: ${alertName}`,
-    subtitle: scopeLabel === scope ? scope : `${scopeLabel} · ${scope}`,
+    subtitle: subtitleOf(scope, scopeLabel),
     hasFormError: formError !== '',
     formError,
     toggle: { id: ENABLED_INPUT_ID, label: 'Alert enabled', title: 'Raise this alert when its condition is met', value: enabled ? 'true' : 'false' },

@@ -19,6 +19,7 @@ import {
   severityColor,
   severityLabel,
   truncate,
+  worldLabel,
   type BannerInput,
   type BannerVm,
   type Fact,
@@ -304,6 +305,7 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
     confirmActions,
     facts: [
       ...fact('Scope', truncate(scopeLabel, TEXT_LIMITS.fact)),
+      ...fact('Applies to', worldLabel(scope)),
       ...fact('Alert id', alertId),
       { title: 'Incidents', value: String(p.incidentCount) },
       { title: 'Last scan', value: when(props.lastScannedDateTime) ?? 'not scanned yet' },

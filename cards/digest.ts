@@ -13,6 +13,7 @@ import {
   normaliseSeverity,
   oneSentence,
   plural,
+  scopeIdLine,
   severityColor,
   severityLabel,
   truncate,
@@ -178,8 +179,8 @@ function scopeVm(s: PreparedScope, cap: number, severity: Severity | undefined, 
   const hasError = s.input.error !== undefined;
   return {
     title: s.label,
-    id: truncate(scope, TEXT_LIMITS.name),
-    showId: s.label !== scope,
+    id: truncate(scopeIdLine(scope), TEXT_LIMITS.name),
+    showId: true,
     hasError,
     errorText: hasError ? `⚠ Could not read ${s.label}: ${oneSentence(s.input.error ?? '', TEXT_LIMITS.sentence)}` : '',
     showEmpty: !hasError && s.alerts.length === 0,

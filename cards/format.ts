@@ -1,4 +1,6 @@
-// Text helpers shared by the card builders: severities, times, truncation, generic facts. All pure.
+// Text helpers shared by the card builders: severities, times, truncation, generic facts, the world
+// a scope belongs to. All pure.
+import { worldOf } from '../bot/azure/models';
 import type { Severity } from './actions';
 
 export const SEVERITIES: readonly Severity[] = ['High', 'Medium', 'Low'];
@@ -204,4 +206,17 @@ export function bannerVm(banner: BannerInput | undefined): BannerVm {
 /** Scope ids are handled without a leading slash everywhere in the bot. */
 export function normaliseScope(scope: string): string {
   return scope.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/**
+ * Which half of PIM a scope's alerts belong to, in the words people read. Cards name the world and
+ * never branch on it otherwise: a directory alert and an Azure one are the same model.
+ */
+export function worldLabel(scope: string): string {
+  return worldOf(scope) === 'directory' ? 'Entra ID · directory roles' : 'Azure resource roles';
+}
+
+/** The subtle line under a scope's name: its id (what people type) and its world. */
+export function scopeIdLine(scope: string): string {
+  return `${normaliseScope(scope)} · ${worldLabel(scope)}`;
 }

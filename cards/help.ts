@@ -24,7 +24,7 @@ export function buildHelpView(input: HelpInput, ctx: Pick<CardContext, 'localRun
     ...footerVm(ctx.localRunNote),
     fallbackText: `Commands: ${commands.map((c) => c.name).join(', ')}.`,
     title: 'PIM Alerts commands',
-    intro: `In a channel, mention ${mention} followed by a command; in a personal chat, just type the command. [brackets] mark optional parts, <angle brackets> a value you fill in, and a scope can be named by its number from "scopes".`,
+    intro: `In a channel, mention ${mention} followed by a command; in a personal chat, just type the command. [brackets] mark optional parts, <angle brackets> a value you fill in, and a scope can be named by its number from "scopes" (the Entra ID directory roles also by "directory").`,
     commands: commands.map((c) => ({
       name: c.name,
       usage: c.usage,

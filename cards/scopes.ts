@@ -2,7 +2,7 @@
 // their active alert counts; scopes the bot cannot read are shown with the reason.
 import type { Alert } from '../bot/azure/models';
 import { executeAction, type ActionVm, type CardContext } from './actions';
-import { normaliseSeverity, oneSentence, plural, truncate, type TextColor } from './format';
+import { normaliseSeverity, oneSentence, plural, scopeIdLine, truncate, type TextColor } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, pageStarts } from './size';
 
@@ -86,8 +86,8 @@ function row(entry: ScopeEntryInput, index: number, ctx: CardContext): ScopeRowV
     position: String(index + 1),
     scope: entry.scope,
     title,
-    id: truncate(entry.scope, TEXT_LIMITS.name),
-    showId: title !== entry.scope,
+    id: truncate(scopeIdLine(entry.scope), TEXT_LIMITS.name),
+    showId: true,
     status: st.text,
     statusColor: st.color,
     hasActions: actions.length > 0,

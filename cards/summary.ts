@@ -15,6 +15,7 @@ import {
   normaliseSeverity,
   oneSentence,
   plural,
+  scopeIdLine,
   severityColor,
   severityLabel,
   severityRank,
@@ -237,8 +238,8 @@ function scopeVm(
   return {
     scope,
     title: s.label,
-    id: truncate(scope, TEXT_LIMITS.name),
-    showId: s.label !== scope,
+    id: truncate(scopeIdLine(scope), TEXT_LIMITS.name),
+    showId: true,
     hasScopeActions: scopeActions.length > 0,
     scopeActions,
     hasError,

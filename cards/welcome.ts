@@ -24,13 +24,13 @@ export function buildWelcomeView(ctx: CardContext, input: WelcomeInput = {}): We
     fallbackText: `PIM Alerts is here. Mention ${mention} with "help" to see what it can do, or "subscribe daily 09:00" for a daily digest.`,
     title: 'PIM Alerts is here',
     intro:
-      'I bring Azure PIM security alerts (role assignments made outside PIM, too many owners, duplicate roles and the like) into this channel, and let people with the rights dismiss, remediate or rescan them with one click.',
+      'I bring PIM security alerts of Azure resource roles and of Entra ID directory roles (roles assigned outside PIM, too many owners or Global Administrators, stale privileged accounts and the like) into this channel, and let people with the rights dismiss, remediate or rescan them with one click.',
     steps: [
       { command: `${mention} alerts`, text: 'The active alerts on every scope I watch, worst first.' },
       { command: `${mention} subscribe daily 09:00`, text: 'A digest here every morning, only when something changed. Add `tz Europe/Berlin` for your time zone, or `weekdays 08:30`, `weekly monday 09:00`.' },
       { command: `${mention} help`, text: 'Every command, with examples.' },
     ],
-    outro: 'Buttons that change Azure check your own rights on the scope first, and every change is audited.',
+    outro: 'Buttons that change anything check your own rights on the scope (Azure) or in the directory (Entra ID) first, and every change is audited.',
     actions: [executeAction(ctx, 'Show alerts', { verb: 'alerts', scope: 'all' }, 'positive'), executeAction(ctx, 'Help', { verb: 'help' })],
   };
 }

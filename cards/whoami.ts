@@ -1,7 +1,7 @@
 // "whoami": who the bot thinks you are, how it decides what you may do, and the decision for every
 // configured scope with its reason, so a person refused a button can see why without asking an admin.
 import type { CardContext } from './actions';
-import { plural, truncate, type Fact, type TextColor } from './format';
+import { plural, scopeIdLine, truncate, type Fact, type TextColor } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
 
@@ -58,7 +58,7 @@ export interface WhoamiVm extends FooterVm {
 /** How rights are decided in each mode, in the words a person reads on the card. */
 export const MODE_EXPLANATIONS: Readonly<Record<WhoamiMode, string>> = {
   rbac:
-    'By your Azure role assignments: you may act on a scope when you hold Owner or User Access Administrator (roleAssignments/write) on the scope or above.',
+    'By your own roles: on an Azure scope, Owner or User Access Administrator (roleAssignments/write) on the scope or above; on the Entra ID directory, an active Privileged Role Administrator or Global Administrator assignment, direct or through a group.',
   allowlist: 'By the operator list PIM_OPERATORS: the people listed there may act on every scope; everyone else can read alerts only.',
   everyone: 'Local run: everyone may act on every scope.',
 };
@@ -71,8 +71,8 @@ function scopeRow(s: WhoamiScopeInput): WhoamiScopeVm {
   return {
     scope: s.scope,
     title,
-    id: truncate(s.scope, TEXT_LIMITS.name),
-    showId: title !== s.scope,
+    id: truncate(scopeIdLine(s.scope), TEXT_LIMITS.name),
+    showId: true,
     status: s.allowed ? MAY_ACT : READ_ONLY,
     statusColor: s.allowed ? 'good' : 'warning',
     reason: truncate(s.reason.replace(/\s+/g, ' ').trim() || (s.allowed ? 'Allowed.' : 'Not allowed.'), TEXT_LIMITS.sentence),

@@ -37,7 +37,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   {
     name: 'alerts',
     usage: 'alerts [scope|all] [severity high|medium|low]',
-    description: 'Summarise the active PIM alerts across the configured scopes.',
+    description: 'Summarise the active PIM alerts across the configured Azure scopes and the Entra ID directory.',
     example: 'alerts all severity high',
     inManifest: true,
   },
@@ -51,7 +51,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   {
     name: 'scopes',
     usage: 'scopes',
-    description: 'List the configured scopes with their active alert counts.',
+    description: 'List the configured scopes (Azure and the Entra ID directory) with their active alert counts.',
     example: 'scopes',
     inManifest: true,
   },

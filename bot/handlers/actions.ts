@@ -13,7 +13,7 @@ import type { ActionTurn } from '../core/router';
 import { threadRootOf } from '../edge/proactive';
 import type { AuditEntry, StoredConversationReference } from '../store/types';
 import { configCard, detailCard, summaryCard } from './read';
-import { configuredScope, scopeLabel } from './lookup';
+import { configuredScope, operatorRoles } from './lookup';
 
 /** How long a claim on a write stays: long enough to absorb double clicks and racing colleagues. */
 const CLAIM_TTL_MS = 15 * 60_000;
@@ -54,7 +54,7 @@ export async function authorize(
   const decision = await deps.authorizer.canAct({ objectId: turn.from.aadObjectId, name: turn.from.name, tenantId: turn.conversation.tenantId }, scope.scope);
   if (decision.allowed) return;
   await audit(deps, turn, { action: what.action, scope: scope.scope, alertId: what.alertId, incidentId: what.incidentId, result: 'refused', detail: decision.reason });
-  throw new BotError('NotAuthorized', decision.reason, `Ask someone with Owner or User Access Administrator on ${scopeLabel(scope)} to do it.`);
+  throw new BotError('NotAuthorized', decision.reason, `Ask someone with ${operatorRoles(scope)} to do it.`);
 }
 
 /** The signed data of a write button may be used once. */

@@ -108,7 +108,13 @@ export async function auditLog(deps: CoreDeps, cmd: CommandOf<'audit'>, turn: Me
       break;
     }
   }
-  if (!allowed) throw new BotError('NotAuthorized', 'The audit log is for operators: people with Owner or User Access Administrator on a watched scope.', 'Type `whoami` to see your rights.');
+  if (!allowed) {
+    throw new BotError(
+      'NotAuthorized',
+      'The audit log is for operators: people with Owner or User Access Administrator on a watched Azure scope, or Privileged Role Administrator or Global Administrator in a watched directory.',
+      'Type `whoami` to see your rights.',
+    );
+  }
   const entries = await deps.store.latestAudit(cmd.count ?? 10);
   return [{ card: buildAuditCard({ entries }, cardContextOf(deps)) }];
 }

@@ -5,6 +5,7 @@ import type { ConfiguredScope } from '../config';
 import { resolveAlert, resolveScope } from '../commands/resolve';
 import { BotError } from '../core/errors';
 import { readAlertsAcrossScopes, type ScopeAlerts } from '../core/reader';
+import { isDirectoryScope } from '../azure/validate';
 import type { CoreDeps } from '../core/deps';
 
 export function scopeByRef(deps: Pick<CoreDeps, 'scopes'>, ref: string): ConfiguredScope {
@@ -22,6 +23,13 @@ export function configuredScope(deps: Pick<CoreDeps, 'scopes'>, scope: string): 
 
 export function scopeLabel(s: ConfiguredScope): string {
   return s.displayName ? `${s.displayName} (${s.scope})` : s.scope;
+}
+
+/** Who may change a scope's alerts, in the words of its world (Azure RBAC or Entra directory roles). */
+export function operatorRoles(s: ConfiguredScope): string {
+  return isDirectoryScope(s.scope)
+    ? `an active Privileged Role Administrator or Global Administrator assignment in ${s.displayName ?? 'the directory'}`
+    : `Owner or User Access Administrator on ${scopeLabel(s)}`;
 }
 
 export interface FoundAlert {

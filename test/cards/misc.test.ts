@@ -84,7 +84,9 @@ describe('cards: error, help, scopes and the local-run footer', () => {
           ['3', 'subscriptions/2c1d4a0f-9b1e-4a57-8e1f-5d0c1c2e8a11', 'No active alerts', 'good'],
         ],
       );
-      assert.deepEqual(vm.scopes.map((s) => s.showId), [true, true, false]);
+      // Under each name: what to type, and which half of PIM the scope is.
+      assert.deepEqual(vm.scopes.map((s) => s.showId), [true, true, true]);
+      assert.equal(vm.scopes[2]?.id, 'subscriptions/2c1d4a0f-9b1e-4a57-8e1f-5d0c1c2e8a11 · Azure resource roles');
       assert.deepEqual(vm.scopes.map((s) => s.actions.map((a) => (a.data as { a: ActionPayload }).a)), [
         [{ verb: 'alerts', scope: EXAMPLE_SCOPE }],
         [],

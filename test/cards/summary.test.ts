@@ -56,7 +56,7 @@ describe('cards: summary', () => {
       { a: { verb: 'dismissConfirm', scope, alertId: 'TooManyOwnersAssignedToResource' } },
     ]);
     assert.equal(vm.scopes[0]?.title, 'Contoso Production');
-    assert.equal(vm.scopes[0]?.id, scope);
+    assert.equal(vm.scopes[0]?.id, `${scope} · Azure resource roles`);
   });
 
   it('shows a scope that failed as a one-sentence warning and an empty scope as "No active alerts"', () => {

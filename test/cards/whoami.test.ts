@@ -20,13 +20,13 @@ describe('cards: whoami', () => {
       { title: 'Name', value: 'Megan Bowen' },
       { title: 'Object id', value: '7faf8ab2-3d56-4244-b585-20c8a42ed2b8' },
     ]);
-    assert.match(vm.rulesText, /your Azure role assignments: .*Owner or User Access Administrator \(roleAssignments\/write\) on the scope or above/);
+    assert.match(vm.rulesText, /on an Azure scope, Owner or User Access Administrator \(roleAssignments\/write\) on the scope or above; on the Entra ID directory, an active Privileged Role Administrator or Global Administrator assignment, direct or through a group/);
     assert.equal(vm.intro, 'You may act on 1 of 2 configured scopes; on the others you can read alerts only.');
     assert.deepEqual(
       vm.scopes.map((s) => [s.title, s.showId, s.status, s.statusColor, s.reason]),
       [
         ['Contoso Production', true, '✔ May act', 'good', `Allowed: Owner at ${EXAMPLE_SCOPE}.`],
-        ['subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590', false, '✖ Read only', 'warning', scopes[1]?.reason],
+        ['subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590', true, '✖ Read only', 'warning', scopes[1]?.reason],
       ],
     );
     const card = buildWhoamiCard({ ...MEGAN, mode: 'rbac', scopes }, testContext());

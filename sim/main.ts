@@ -1,6 +1,7 @@
 // Standalone simulator for local runs: `npm run sim`. Configuration comes from the environment
 // (see simulatorOptionsFromEnv); the bot is pointed at the printed URL.
 import { startSimulator, type Simulator, type SimulatorOptions } from './server';
+import { DIRECTORY_ROLE_IDS } from './seed';
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback?: number): number | undefined {
   const raw = env[name];
@@ -33,6 +34,16 @@ export function simulatorOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOption
   };
 }
 
+/** Directory role names the startup listing shows (sim/seed.ts DIRECTORY_ROLE_IDS). */
+const DIRECTORY_ROLE_NAMES = new Map<string, string>([
+  [DIRECTORY_ROLE_IDS.globalAdministrator, 'Global Administrator'],
+  [DIRECTORY_ROLE_IDS.privilegedRoleAdministrator, 'Privileged Role Administrator'],
+  [DIRECTORY_ROLE_IDS.globalReader, 'Global Reader'],
+  [DIRECTORY_ROLE_IDS.securityReader, 'Security Reader'],
+  [DIRECTORY_ROLE_IDS.userAdministrator, 'User Administrator'],
+  [DIRECTORY_ROLE_IDS.helpdeskAdministrator, 'Helpdesk Administrator'],
+]);
+
 /** "Owner on Contoso Production, ..." for the startup listing, so a local tester knows whom to be. */
 function describeAccess(sim: Simulator, principalId: string): string {
   const names = new Map(sim.scopes.map((s) => [`/${s.id}`.toLowerCase(), s.displayName]));
@@ -45,6 +56,13 @@ function describeAccess(sim: Simulator, principalId: string): string {
       const via = p.principalId.toLowerCase() === principalId.toLowerCase() ? '' : ' via group';
       return `${role} on ${names.get(p.scope.toLowerCase()) ?? p.scope}${via}`;
     });
+  const ids = sim.rbac.memberships(principalId);
+  for (const a of sim.directory?.roleAssignments ?? []) {
+    if (!ids.has(a.principalId.toLowerCase())) continue;
+    const role = DIRECTORY_ROLE_NAMES.get(a.roleDefinitionId) ?? 'a directory role';
+    const where = a.directoryScopeId === '/' ? sim.directory!.displayName : `an administrative unit of ${sim.directory!.displayName}`;
+    grants.push(`${role} in ${where}${a.principalId.toLowerCase() === principalId.toLowerCase() ? '' : ' via group'}`);
+  }
   return grants.length > 0 ? `: ${grants.join('; ')}` : ': no roles';
 }
 
@@ -57,6 +75,7 @@ async function main(): Promise<void> {
   const lines = [
     `PIM alerts simulator listening on ${sim.url}`,
     `Bearer token: ${options.requireToken === false ? 'not required' : options.requireToken === true ? 'required (any)' : 'required (the configured SIM_REQUIRE_TOKEN)'}`,
+    `Graph (Entra ID directory roles): ${sim.url}/beta`,
     'Scopes:',
     ...sim.scopes.map((s) => `  ${s.id}  ${s.displayName}`),
     'Principals (Entra object ids):',

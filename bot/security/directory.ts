@@ -20,6 +20,8 @@ const OTHER_ROLE_NAMES: ReadonlyMap<string, string> = new Map([
   ['f2ef992c-3afb-46b9-b7cf-a126ee74c451', 'Global Reader'],
   ['194ae4cb-b126-40b2-bd5b-6091b380977d', 'Security Administrator'],
   ['5d6b6bb7-de71-4623-b4af-96380a352509', 'Security Reader'],
+  ['fe930be7-5e62-47db-91af-98c3a49a38b1', 'User Administrator'],
+  ['729827e3-9c14-49f7-bb1b-9608f156bbb8', 'Helpdesk Administrator'],
 ]);
 
 /** The directory scope of a tenant-wide assignment. */

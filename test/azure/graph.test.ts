@@ -10,7 +10,8 @@ import { PimAlertsClient } from '../../bot/azure/client';
 import { createScopedApi } from '../../bot/azure/scoped';
 import { ArmError, PimValidationError } from '../../bot/azure/errors';
 import { readGraphEndpoint } from '../../bot/azure/credentials';
-import { tokenScopeFor } from '../../bot/azure/pipeline';
+import { createArmPipeline, tokenScopeFor } from '../../bot/azure/pipeline';
+import { bearerTokenAuthenticationPolicyName, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { OperationHandle, PimAlertsApi } from '../../bot/azure/api';
 import { ARM, AudienceCredential, DIRECTORY_ALERT, FakeCredential, FakeHttpClient, GRAPH, SCOPE, TENANT, graphError, settle, type FakeResponse } from './fakes';
 
@@ -77,6 +78,24 @@ describe('Graph client: tokens and hosts', () => {
       isCode('ForeignHost'),
     );
     assert.deepEqual(http.requests.map((r) => new URL(r.url).origin), [GRAPH, GRAPH]);
+  });
+
+  it("the Graph pipeline sends nothing, and fetches no token, for the ARM origin, even if a later policy rewrites the URL", async () => {
+    const cred = new FakeCredential('graph-token');
+    const http = new FakeHttpClient((r) => assert.fail(`request reached the wire: ${r.url} with ${r.headers.authorization}`));
+    const pipeline = createArmPipeline({ endpoint: GRAPH, service: 'graph', credential: cred });
+    await assert.rejects(pipeline.sendRequest(http, createPipelineRequest({ url: `${ARM}/${SCOPE}?api-version=1` })), isCode('ForeignHost', /configured Graph endpoint/));
+    assert.equal(cred.scopesAsked.length, 0);
+    const rewrite: PipelinePolicy = {
+      name: 'rewriteAfterAuth',
+      sendRequest: (req, next) => {
+        req.url = `${ARM}/${SCOPE}?api-version=1`;
+        return next(req);
+      },
+    };
+    pipeline.addPolicy(rewrite, { afterPolicies: [bearerTokenAuthenticationPolicyName], beforePolicies: ['graphHostGuardInner'] });
+    await assert.rejects(pipeline.sendRequest(http, createPipelineRequest({ url: `${GRAPH}/beta/x` })), isCode('ForeignHost'));
+    assert.equal(http.requests.length, 0);
   });
 
   it('the ARM client refuses a nextLink on the Graph origin: its token stays on ARM', async () => {

@@ -125,4 +125,29 @@ describe('simulator options from the environment', () => {
     assert.ok(dated(fresh).every((v, i) => Date.parse(v) - Date.parse(dated(base)[i]!) === shift));
     assert.equal(base.scopes[0]!.alerts[0]!.lastScannedDateTime, defaultSeed().scopes[0]!.alerts[0]!.lastScannedDateTime, 'the default seed is untouched');
   });
+
+  it("freshSeed moves the directory's dates too, so its newest scan is two hours old, and keeps Graph's year-1 'never'", () => {
+    const now = new Date('2026-11-29T12:00:00Z');
+    const base = defaultSeed().directory!;
+    const fresh = freshSeed(now).directory!;
+    const scans = fresh.alerts.map((a) => Date.parse(a.lastScannedDateTime));
+    assert.equal(Math.max(...scans), now.getTime() - 2 * 3600_000);
+    const never = fresh.alerts.filter((a) => a.lastModifiedDateTime === '0001-01-01T08:00:00Z');
+    assert.equal(never.length, base.alerts.filter((a) => a.lastModifiedDateTime === '0001-01-01T08:00:00Z').length);
+    assert.ok(never.length > 0);
+    const created = fresh.alerts.flatMap((a) => a.incidents.map((i) => i['assignmentCreatedDateTime'])).filter((v): v is string => typeof v === 'string');
+    assert.ok(created.length > 0 && created.every((v) => Date.parse(v) <= now.getTime()));
+  });
+
+  it('seeds a directory whose local-run people can act (Alex directly, Tomás through a group) or only read (Megan)', () => {
+    const d = defaultSeed().directory!;
+    assert.equal(d.alerts.length, 7);
+    assert.ok(d.alerts.some((a) => a.isActive && a.incidents.length > 0));
+    const pra = 'e8611ab8-c189-46e8-94e1-60213ab1f814';
+    const holds = (principal: string) => d.roleAssignments.filter((r) => r.principalId === principal && r.directoryScopeId === '/').map((r) => r.roleDefinitionId);
+    assert.deepEqual(holds(PLAYGROUND_USER_OBJECT_ID), [pra]);
+    assert.deepEqual(holds(PRINCIPAL_IDS.pimOperatorsGroup), [pra]);
+    assert.ok(!holds(PLAYGROUND_READER_OBJECT_ID).includes(pra));
+    for (const a of d.alerts) for (const i of a.incidents) assert.match(i.id, GUID);
+  });
 });

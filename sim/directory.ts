@@ -135,10 +135,6 @@ export class DirectoryState {
     return this.view(record, this.now());
   }
 
-  operationRecords(): DirectoryOperationRecord[] {
-    return [...this.operations.values()];
-  }
-
   // ---- changes ----
 
   /** PATCH {isActive: false}: the alert stops being active; the next scan that finds incidents raises it again. */

@@ -69,11 +69,6 @@ export class GraphPimAlertsClient implements PimAlertsApi {
     this.poll = pollSettings(options);
   }
 
-  /** The Graph origin requests go to. */
-  get endpoint(): string {
-    return this.t.origin;
-  }
-
   private u(rest: string, query: Record<string, string> = {}): string {
     return this.t.url(`${ROOT}/${rest}`, query);
   }

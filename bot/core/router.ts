@@ -50,7 +50,7 @@ function errorCard(deps: CoreDeps, err: unknown, requestId?: string): Record<str
   }
   if (isArmError(err)) {
     return buildErrorCard(
-      { message: err.message, whatToDo: err.status >= 500 || err.status === 429 ? 'Try again in a minute.' : undefined, requestId: err.requestId, code: err.code, title: 'Azure refused the request' },
+      { message: err.message, whatToDo: err.status >= 500 || err.status === 429 ? 'Try again in a minute.' : undefined, requestId: err.requestId, code: err.code, title: err.service === 'graph' ? 'Microsoft Graph refused the request' : 'Azure refused the request' },
       ctx,
     );
   }

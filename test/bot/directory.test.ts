@@ -3,6 +3,8 @@
 // directory scope) and ARM routes (the Azure scopes) through the composite API, decides who may act
 // from the seeded directory roles, and answers with cards and thread replies.
 import { strict as assert } from 'node:assert';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { assertValidCard } from '../cards/validateCard';
 import { DIRECTORY_TENANT_ID, PLAYGROUND_READER_OBJECT_ID, PRINCIPAL_IDS } from '../../sim/seed';
 import { ALEX, buttons, cardAction, cardText, channelMessage, personalMessage, startHarness, type Harness, type Who } from '../helpers/harness';
@@ -184,5 +186,45 @@ describe('who may act on the directory (rbac mode, from Graph)', function () {
     const mine = personalMessage(h, 'whoami', ALEX);
     await h.post(mine);
     assert.match(cardText(h.cardsIn(mine.conversation.id).at(-1)!), /Entra ID\ndirectory · Entra ID · directory roles\n✔ May act\nAllowed: Privileged Role Administrator in the directory\./);
+  });
+});
+
+describe('a bot granted only RoleManagementAlert.Read.Directory', function () {
+  let h: Harness;
+  let graph: http.Server;
+  let simUrl = '';
+  before(async () => {
+    // Graph as a read-only identity sees it: reads go through (to the simulator), writes get Graph's 403.
+    graph = http.createServer((req, res) => {
+      if (req.method === 'GET') {
+        const proxied = http.request(`${simUrl}${req.url}`, { method: 'GET', headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        proxied.end();
+        return;
+      }
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/json', 'request-id': 'read-only-403' });
+      res.end(JSON.stringify({ error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError: { 'request-id': 'read-only-403' } } }));
+    });
+    await new Promise<void>((resolve) => graph.listen(0, '127.0.0.1', resolve));
+    h = await startHarness({ env: { GRAPH_ENDPOINT: `http://127.0.0.1:${(graph.address() as AddressInfo).port}` } });
+    simUrl = h.sim.url;
+  });
+  after(async () => {
+    await h.close();
+    await new Promise<void>((resolve) => graph.close(() => resolve()));
+  });
+
+  it('answers a dismiss with one sentence naming the Graph permission it lacks, not a stack trace, and audits the failure', async () => {
+    const confirm = await click(h, await cardFor(h, 'alert outside directory'), 'dismissConfirm');
+    const done = await click(h, confirm, 'dismiss');
+    const text = cardText(done);
+    assert.match(text, /Microsoft Graph refused the request/);
+    assert.match(text, /The bot's identity lacks RoleManagementAlert\.ReadWrite\.Directory on Microsoft Graph: grant its managed identity that application permission, with admin consent/);
+    assert.doesNotMatch(text, /at .*\.ts:\d+/);
+    const [entry] = await h.app.deps.store.latestAudit(1);
+    assert.deepEqual([entry!.result, entry!.scope, entry!.armRequestId], ['failed', 'directory', 'read-only-403']);
   });
 });

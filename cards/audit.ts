@@ -40,6 +40,9 @@ export interface AuditVm extends FooterVm {
 }
 
 const RESULTS: Readonly<Record<AuditEntry['result'], { text: string; color: TextColor }>> = {
+  // Written before an ARM write and completed when Azure answers: one still `attempted` means the
+  // bot stopped (or is still waiting) without knowing whether Azure made the change.
+  attempted: { text: 'Outcome unknown', color: 'warning' },
   succeeded: { text: 'Succeeded', color: 'good' },
   refused: { text: 'Refused', color: 'attention' },
   failed: { text: 'Failed', color: 'attention' },
@@ -57,10 +60,15 @@ function time(at: string): number {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
-/** Newest first; entries with the same time by id, highest (latest written) first; unparsable times last. */
+/**
+ * Newest first; unparsable times last. Entries with the same time keep the order they came in
+ * (the store lists newest first; its ids are opaque, so they cannot be compared here).
+ */
 export function sortAuditEntries(entries: readonly AuditEntry[]): AuditEntry[] {
-  return [...entries].sort((a, b) => time(b.at) - time(a.at) || (b.id ?? 0) - (a.id ?? 0));
+  return [...entries].sort((a, b) => time(b.at) - time(a.at));
 }
+
+const UNKNOWN_OUTCOME = 'No outcome was recorded, so Azure may or may not have made this change; check it in the Azure portal.';
 
 function fact(title: string, value: string | undefined): Fact[] {
   const v = value?.trim();
@@ -72,7 +80,8 @@ function entryVm(e: AuditEntry, ctx: CardContext): AuditEntryVm {
   const name = e.actorName?.trim();
   const objectId = e.actorObjectId?.trim();
   const who = name || (objectId ? 'someone' : 'an unknown person');
-  const detail = truncate((e.detail ?? '').replace(/\s+/g, ' ').trim(), TEXT_LIMITS.sentence);
+  const stored = (e.detail ?? '').replace(/\s+/g, ' ').trim();
+  const detail = truncate(e.result === 'attempted' ? `${stored} ${UNKNOWN_OUTCOME}`.trim() : stored, TEXT_LIMITS.sentence);
   const facts = [
     ...fact('Scope', e.scope),
     ...fact('Alert', e.alertId),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
+import { MAX_REFUSED_AUDIT_ENTRIES, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
 import type { AuditEntry, BotStore, NewPendingOperation, OperationEnd, OutcomeTask, OperationStep, PendingOperation, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
@@ -19,6 +20,8 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a process waits for another's write lock before failing; default 5 s. */
   busyTimeoutMs?: number;
+  /** Refused audit entries kept (the newest); default MAX_REFUSED_AUDIT_ENTRIES. */
+  maxRefusedAudit?: number;
 }
 
 export interface SqliteBotStore extends BotStore {
@@ -143,6 +146,16 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE pending_operations SET step = 'reported' WHERE finished_at IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'audit outcomes and refusal reasons; subscriptions paused by the bot',
+    sql: `
+      ALTER TABLE audit ADD COLUMN reason TEXT;
+      ALTER TABLE audit ADD COLUMN completed_at TEXT;
+      CREATE INDEX audit_refused ON audit (id) WHERE result = 'refused';
+      ALTER TABLE subscriptions ADD COLUMN paused_for TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -217,9 +230,11 @@ interface AuditRow {
   alert_id: string | null;
   incident_id: string | null;
   result: AuditEntry['result'];
+  reason: AuditEntry['reason'] | null;
   detail: string | null;
   arm_request_id: string | null;
   conversation_id: string | null;
+  completed_at: string | null;
 }
 
 interface ClaimRow {
@@ -258,13 +273,14 @@ interface SubscriptionRow {
   created_at: string;
   enabled: number;
   disabled_reason: string | null;
+  paused_for: Subscription['pausedFor'] | null;
   last_run_at: string | null;
   last_snapshot: string | null;
 }
 
 function auditFromRow(r: AuditRow): AuditEntry {
   return compact({
-    id: r.id,
+    id: String(r.id),
     at: r.at,
     actorObjectId: opt(r.actor_object_id),
     actorName: opt(r.actor_name),
@@ -274,9 +290,11 @@ function auditFromRow(r: AuditRow): AuditEntry {
     alertId: opt(r.alert_id),
     incidentId: opt(r.incident_id),
     result: r.result,
+    reason: opt(r.reason),
     detail: opt(r.detail),
     armRequestId: opt(r.arm_request_id),
     conversationId: opt(r.conversation_id),
+    completedAt: opt(r.completed_at),
   });
 }
 
@@ -315,6 +333,7 @@ function subscriptionFromRow(r: SubscriptionRow): Subscription {
     createdAt: r.created_at,
     enabled: r.enabled === 1,
     disabledReason: opt(r.disabled_reason),
+    pausedFor: opt(r.paused_for),
     lastRunAt: opt(r.last_run_at),
     lastSnapshot: parseJson<unknown>(r.last_snapshot),
   });
@@ -324,6 +343,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
   const file = resolveFile(opts);
   const clock: Clock = opts.clock ?? { now: () => Date.now() };
   const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  const maxRefused = Math.max(1, Math.floor(opts.maxRefusedAudit ?? MAX_REFUSED_AUDIT_ENTRIES));
   if (file !== ':memory:') prepareFile(file);
 
   const db = new Database(file, { timeout: busyTimeoutMs });
@@ -349,8 +369,12 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     getSecret: db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE name = ?'),
     insertSecret: db.prepare('INSERT INTO kv (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'),
 
-    insertAudit: db.prepare(`INSERT INTO audit (at, actor_object_id, actor_name, tenant_id, action, scope, alert_id, incident_id, result, detail, arm_request_id, conversation_id)
-      VALUES (@at, @actorObjectId, @actorName, @tenantId, @action, @scope, @alertId, @incidentId, @result, @detail, @armRequestId, @conversationId)`),
+    insertAudit: db.prepare(`INSERT INTO audit (at, actor_object_id, actor_name, tenant_id, action, scope, alert_id, incident_id, result, reason, detail, arm_request_id, conversation_id)
+      VALUES (@at, @actorObjectId, @actorName, @tenantId, @action, @scope, @alertId, @incidentId, @result, @reason, @detail, @armRequestId, @conversationId)`),
+    completeAudit: db.prepare(`UPDATE audit SET result = @result, completed_at = @at, detail = COALESCE(@detail, detail), arm_request_id = COALESCE(@armRequestId, arm_request_id)
+      WHERE id = @id`),
+    pruneRefused: db.prepare(`DELETE FROM audit WHERE result = 'refused'
+      AND id <= (SELECT id FROM audit WHERE result = 'refused' ORDER BY id DESC LIMIT 1 OFFSET ?)`),
     latestAudit: db.prepare<[number], AuditRow>('SELECT * FROM audit ORDER BY id DESC LIMIT ?'),
 
     pruneClaims: db.prepare('DELETE FROM action_claims WHERE expires_ms <= ?'),
@@ -390,11 +414,14 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     deleteRunsOfConversation: db.prepare('DELETE FROM digest_runs WHERE subscription_id IN (SELECT id FROM subscriptions WHERE conversation_id = ?)'),
     deleteSubscriptionsOf: db.prepare('DELETE FROM subscriptions WHERE conversation_id = ?'),
 
-    insertSubscription: db.prepare(`INSERT INTO subscriptions (id, conversation_id, cron, label, time_zone, scopes, severity, mode, created_by, created_at, enabled, disabled_reason, last_run_at, last_snapshot)
-      VALUES (@id, @conversationId, @cron, @label, @timeZone, @scopes, @severity, @mode, @createdBy, @createdAt, @enabled, @disabledReason, @lastRunAt, @lastSnapshot)`),
+    insertSubscription: db.prepare(`INSERT INTO subscriptions (id, conversation_id, cron, label, time_zone, scopes, severity, mode, created_by, created_at, enabled, disabled_reason, paused_for, last_run_at, last_snapshot)
+      VALUES (@id, @conversationId, @cron, @label, @timeZone, @scopes, @severity, @mode, @createdBy, @createdAt, @enabled, @disabledReason, @pausedFor, @lastRunAt, @lastSnapshot)`),
     deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
     deleteRunsOf: db.prepare('DELETE FROM digest_runs WHERE subscription_id = ?'),
-    disableSubscriptionsOf: db.prepare('UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE conversation_id = ? AND enabled = 1'),
+    // A subscription paused for its tenant is disabled for good too: there is nothing left to resume.
+    disableSubscriptionsOf: db.prepare('UPDATE subscriptions SET enabled = 0, disabled_reason = ?, paused_for = NULL WHERE conversation_id = ? AND (enabled = 1 OR paused_for IS NOT NULL)'),
+    pauseSubscription: db.prepare('UPDATE subscriptions SET enabled = 0, disabled_reason = ?, paused_for = ? WHERE id = ? AND enabled = 1'),
+    resumeSubscription: db.prepare('UPDATE subscriptions SET enabled = 1, disabled_reason = NULL, paused_for = NULL WHERE id = ? AND enabled = 0 AND paused_for = ?'),
     claimRun: db.prepare(`INSERT INTO digest_runs (subscription_id, run_at, owner, claimed_at)
       SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?)
       ON CONFLICT (subscription_id, run_at) DO NOTHING`),
@@ -431,6 +458,26 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     if (stmts.insertClaim.run(key, by.objectId ?? null, by.name ?? null, at, atMs + ttlMs).changes === 1) return { claimed: true };
     const row = stmts.getClaim.get(key)!;
     return compact({ claimed: false as const, by: compact({ objectId: opt(row.by_object_id), name: opt(row.by_name) }), at: row.at, result: opt(row.result) });
+  });
+
+  const appendAuditTx = write((entry: AuditEntry): string => {
+    const r = stmts.insertAudit.run({
+      at: entry.at,
+      actorObjectId: entry.actorObjectId ?? null,
+      actorName: entry.actorName ?? null,
+      tenantId: entry.tenantId ?? null,
+      action: entry.action,
+      scope: entry.scope ?? null,
+      alertId: entry.alertId ?? null,
+      incidentId: entry.incidentId ?? null,
+      result: entry.result,
+      reason: entry.reason ?? null,
+      detail: entry.detail ?? null,
+      armRequestId: entry.armRequestId ?? null,
+      conversationId: entry.conversationId ?? null,
+    });
+    if (entry.result === 'refused') stmts.pruneRefused.run(maxRefused);
+    return String(r.lastInsertRowid);
   });
 
   const markNonceTx = write((nonce: string, expiresMs: number) => {
@@ -490,21 +537,14 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     },
 
     async appendAudit(entry) {
-      const r = stmts.insertAudit.run({
-        at: entry.at,
-        actorObjectId: entry.actorObjectId ?? null,
-        actorName: entry.actorName ?? null,
-        tenantId: entry.tenantId ?? null,
-        action: entry.action,
-        scope: entry.scope ?? null,
-        alertId: entry.alertId ?? null,
-        incidentId: entry.incidentId ?? null,
-        result: entry.result,
-        detail: entry.detail ?? null,
-        armRequestId: entry.armRequestId ?? null,
-        conversationId: entry.conversationId ?? null,
-      });
-      return Number(r.lastInsertRowid);
+      return appendAuditTx(capAuditEntry(entry));
+    },
+
+    async completeAudit(id, outcome) {
+      // Ids are this store's row ids; anything else names no entry.
+      if (!/^[1-9][0-9]{0,15}$/.test(id)) return false;
+      const o = capAuditOutcome(outcome);
+      return stmts.completeAudit.run({ id: Number(id), result: o.result, at: o.at, detail: o.detail ?? null, armRequestId: o.armRequestId ?? null }).changes === 1;
     },
 
     async latestAudit(limit) {
@@ -515,7 +555,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     async claimAction(key, by, at, ttlMs) {
       const atMs = toMs(at, 'claim time');
       if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`A claim lifetime must be a positive number of milliseconds, not ${ttlMs}.`);
-      return claimTx(key, by, at, atMs, ttlMs);
+      return claimTx(key, capActor(by), at, atMs, ttlMs);
     },
 
     async completeAction(key, result) {
@@ -535,7 +575,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     },
 
     async addPendingOperation(op) {
-      addOperationTx(op);
+      addOperationTx(capPendingOperation(op));
     },
 
     async listUnreportedOperations() {
@@ -561,7 +601,8 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
     async recordOperationOutcome(id, owner, outcome, at) {
       toMs(at, 'outcome time');
-      return recordOutcomeTx(id, owner, JSON.stringify(outcome), at);
+      // ARM's status details and error messages are stored cut like every other untrusted string.
+      return recordOutcomeTx(id, owner, JSON.stringify(capJsonStrings(outcome)), at);
     },
 
     async markOutcomeTaskDone(id, owner, task, at) {
@@ -578,18 +619,20 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     async upsertConversation(ref: StoredConversationReference, at) {
       const id = ref?.conversation?.id;
       if (typeof id !== 'string' || id === '') throw new Error('A conversation reference without conversation.id cannot be stored; pass the reference from the incoming activity.');
-      stmts.upsertConversation.run(id, JSON.stringify(ref), at);
+      const capped = capConversationReference(ref);
+      stmts.upsertConversation.run(capped.conversation.id, JSON.stringify(capped), at);
     },
 
     async getConversation(conversationId) {
-      return parseJson<StoredConversationReference>(stmts.getConversation.get(conversationId)?.ref);
+      return parseJson<StoredConversationReference>(stmts.getConversation.get(capConversationId(conversationId))?.ref);
     },
 
     async removeConversation(conversationId) {
-      return removeConversationTx(conversationId);
+      return removeConversationTx(capConversationId(conversationId));
     },
 
-    async addSubscription(sub) {
+    async addSubscription(given) {
+      const sub = capSubscription(given);
       stmts.insertSubscription.run({
         id: sub.id,
         conversationId: sub.conversationId,
@@ -603,6 +646,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
         createdAt: sub.createdAt,
         enabled: sub.enabled ? 1 : 0,
         disabledReason: sub.disabledReason ?? null,
+        pausedFor: sub.pausedFor ?? null,
         lastRunAt: sub.lastRunAt ?? null,
         lastSnapshot: sub.lastSnapshot === undefined ? null : JSON.stringify(sub.lastSnapshot),
       });
@@ -613,7 +657,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
       const params: unknown[] = [];
       if (filter.conversationId !== undefined) {
         where.push('conversation_id = ?');
-        params.push(filter.conversationId);
+        params.push(capConversationId(filter.conversationId));
       }
       if (filter.enabledOnly) where.push('enabled = 1');
       const sql = `SELECT * FROM subscriptions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
@@ -625,7 +669,15 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     },
 
     async disableSubscriptionsOf(conversationId, reason) {
-      return stmts.disableSubscriptionsOf.run(reason, conversationId).changes;
+      return stmts.disableSubscriptionsOf.run(capDetail(reason), capConversationId(conversationId)).changes;
+    },
+
+    async pauseSubscription(id, pausedFor, reason) {
+      return stmts.pauseSubscription.run(capDetail(reason), pausedFor, id).changes === 1;
+    },
+
+    async resumeSubscription(id, pausedFor) {
+      return stmts.resumeSubscription.run(id, pausedFor).changes === 1;
     },
 
     async claimDigestRun(subscriptionId, runAt, owner) {

@@ -13,24 +13,85 @@
 // over can change nothing.
 import type { OperationHandle, OperationResult } from '../azure/api';
 
+/**
+ * Why a request was refused, one code per check (stored in its own field, so refusals can be
+ * counted and filtered without parsing sentences).
+ */
+export const REFUSAL_REASONS = [
+  /** The activity's tenant is not in PIM_ALLOWED_TENANTS. */
+  'tenantNotAllowed',
+  /** channelData.tenant.id and conversation.tenantId disagree: a forged or confused activity. */
+  'tenantMismatch',
+  /** Button data without a signature. */
+  'unsigned',
+  /** A signature that does not match the data. */
+  'badSignature',
+  /** A signed button past its expiry. */
+  'expired',
+  /** Button data that is not a signed envelope, or signed data with a missing or malformed field. */
+  'malformed',
+  /** The invoke's verb is not the verb its signed data names. */
+  'verbMismatch',
+  /** Signed data naming a scope that is no longer configured. */
+  'scopeNotConfigured',
+  /** An id inside signed data that fails validation. */
+  'invalidId',
+  /** A button whose change has already completed. */
+  'replay',
+  /** The person's Azure rights (or PIM_OPERATORS) do not allow the change. */
+  'notAuthorized',
+  /** A deny assignment at or above the scope blocks the person. */
+  'denyAssignment',
+  /** Teams sent no Entra object id, so nobody can be authorized. */
+  'missingObjectId',
+  /** A colleague claimed the same change first. */
+  'claimLost',
+  /** Form input that fails validation. */
+  'invalidInput',
+  /** A button used outside the conversation it belongs to. */
+  'wrongConversation',
+] as const;
+
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
 export interface AuditEntry {
-  id?: number;
-  /** ISO time. */
+  /**
+   * Opaque, assigned by the store (appendAudit returns it): a backend may pack whatever it needs
+   * to find the entry again (SQLite: its row id; a day-partitioned table: partition and row key).
+   */
+  id?: string;
+  /** ISO time of the attempt (or refusal). */
   at: string;
   actorObjectId?: string;
   actorName?: string;
   tenantId?: string;
-  /** e.g. dismiss, remediate, refresh, configure, subscribe, unsubscribe. */
+  /** e.g. dismiss, remediate, refresh, configure, subscribe, unsubscribe, message. */
   action: string;
   scope?: string;
   alertId?: string;
   incidentId?: string;
-  /** allowed+succeeded, refused, failed … */
-  result: 'succeeded' | 'failed' | 'refused' | 'started' | 'awaitingConfirmation';
+  /**
+   * `attempted` is written before an ARM write and completed (completeAudit) with its outcome; one
+   * left `attempted` means the process stopped before it knew the outcome.
+   */
+  result: 'attempted' | 'succeeded' | 'failed' | 'refused' | 'started' | 'awaitingConfirmation';
+  /** Set on every `refused` entry. */
+  reason?: RefusalReason;
   /** One sentence: why refused / what failed / what changed. */
   detail?: string;
   armRequestId?: string;
   conversationId?: string;
+  /** ISO time the outcome of an `attempted` entry was recorded. */
+  completedAt?: string;
+}
+
+/** What completes an `attempted` audit entry. */
+export interface AuditOutcome {
+  result: 'succeeded' | 'failed' | 'started';
+  /** ISO time the outcome was known. */
+  at: string;
+  detail?: string;
+  armRequestId?: string;
 }
 
 /** Minimal Bot Framework conversation reference, as botbuilder's ConversationReference (JSON). */
@@ -85,6 +146,9 @@ export interface PendingOperation {
 /** What a refresh is stored with when it starts. */
 export type NewPendingOperation = Pick<PendingOperation, 'id' | 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'createdAt' | 'claimKey'>;
 
+/** Why the bot paused a subscription on its own: its conversation's tenant is no longer allowed. */
+export type SubscriptionPause = 'tenantNotAllowed';
+
 /** A digest subscription of one conversation. */
 export interface Subscription {
   id: string;
@@ -100,6 +164,8 @@ export interface Subscription {
   createdAt: string;
   enabled: boolean;
   disabledReason?: string;
+  /** Set when the bot paused the subscription itself and will resume it when the cause goes away. */
+  pausedFor?: SubscriptionPause;
   /** ISO time of the last scheduled run that was claimed (sent or skipped). */
   lastRunAt?: string;
   /** Snapshot of what the last digest showed, for change detection (opaque JSON). */
@@ -113,7 +179,14 @@ export interface BotStore {
   ensureSecret(name: string, create: () => string): Promise<string>;
 
   // audit
-  appendAudit(entry: AuditEntry): Promise<number>;
+  /** Writes one entry (any `id` given is ignored) and returns its id. Strings are capped (capAuditEntry). */
+  appendAudit(entry: AuditEntry): Promise<string>;
+  /**
+   * Records the outcome on the entry `id` (written as `attempted`): one write to that entry, which
+   * must exist; false if there is no such entry.
+   */
+  completeAudit(id: string, outcome: AuditOutcome): Promise<boolean>;
+  /** Newest first. */
   latestAudit(limit: number): Promise<AuditEntry[]>;
 
   // action claims: one ARM write per (action key); the second gets the first's record.
@@ -173,7 +246,12 @@ export interface BotStore {
   addSubscription(sub: Subscription): Promise<void>;
   listSubscriptions(filter?: { conversationId?: string; enabledOnly?: boolean }): Promise<Subscription[]>;
   deleteSubscription(id: string): Promise<boolean>;
+  /** Disables the conversation's enabled subscriptions, and ends any pause there (nothing is resumed); returns how many changed. */
   disableSubscriptionsOf(conversationId: string, reason: string): Promise<number>;
+  /** Disables an enabled subscription, recording why (pausedFor and the sentence); false if it was not enabled. */
+  pauseSubscription(id: string, pausedFor: SubscriptionPause, reason: string): Promise<boolean>;
+  /** Enables a subscription the bot paused for exactly this cause; false otherwise (others stay as they are). */
+  resumeSubscription(id: string, pausedFor: SubscriptionPause): Promise<boolean>;
   /**
    * Claims the run of a subscription at a scheduled instant: true for exactly one caller ever per
    * (subscription, runAt). The claim is durable before anything is sent.

@@ -54,7 +54,7 @@ export function auditEntries(count: number, seed = 11): AuditEntry[] {
     const kind = ACTIONS[i % ACTIONS.length] ?? ACTIONS[0];
     const who = PEOPLE[i % PEOPLE.length] ?? MEGAN;
     const entry: AuditEntry = {
-      id: count - i,
+      id: String(count - i),
       at: new Date(start - i * 60_000).toISOString(),
       actorObjectId: who.objectId,
       actorName: who.name,

@@ -33,12 +33,12 @@ describe('cards: audit', () => {
     const at = '2022-04-08T09:00:00Z';
     const base = { at, actorName: MEGAN.name, actorObjectId: MEGAN.objectId, scope: EXAMPLE_SCOPE, alertId: 'TooManyOwnersAssignedToResource' };
     const entries: AuditEntry[] = [
-      { ...base, id: 6, action: 'remediate', result: 'succeeded', incidentId: 'a9f38501-74ec-43ea-8663-6c538602150d', armRequestId: '6d2f8c9a-0b6d-4e4d-8a1e-c8f0e0a45b9c', detail: 'Removed the role assignment.' },
-      { ...base, id: 5, action: 'dismiss', result: 'refused', detail: 'You need Owner or User Access Administrator on the scope; you have Reader there.' },
-      { ...base, id: 4, action: 'configure', result: 'failed' },
-      { ...base, id: 3, action: 'refresh', result: 'started' },
-      { ...base, id: 2, action: 'refresh', result: 'awaitingConfirmation' },
-      { at, id: 1, action: 'subscribe', result: 'succeeded' },
+      { ...base, id: '6', action: 'remediate', result: 'succeeded', incidentId: 'a9f38501-74ec-43ea-8663-6c538602150d', armRequestId: '6d2f8c9a-0b6d-4e4d-8a1e-c8f0e0a45b9c', detail: 'Removed the role assignment.' },
+      { ...base, id: '5', action: 'dismiss', result: 'refused', detail: 'You need Owner or User Access Administrator on the scope; you have Reader there.' },
+      { ...base, id: '4', action: 'configure', result: 'failed' },
+      { ...base, id: '3', action: 'refresh', result: 'started' },
+      { ...base, id: '2', action: 'refresh', result: 'awaitingConfirmation' },
+      { at, id: '1', action: 'subscribe', result: 'succeeded' },
     ];
     const vm = buildAuditView({ entries }, testContext());
     assert.deepEqual(
@@ -85,6 +85,25 @@ describe('cards: audit', () => {
     assert.deepEqual(vm.entries.map((e) => e.resultText), ['Succeeded', 'Rolled back']);
     assert.match(vm.entries[1]?.byLine ?? '', /^unknown · /);
     assertValidCard(buildAuditCard({ entries }, testContext()));
+  });
+
+  it('shows an attempt whose outcome was never recorded as "Outcome unknown", and says what that means', () => {
+    const entries: AuditEntry[] = [
+      { id: '7', at: '2022-04-08T09:10:00Z', actorName: MEGAN.name, action: 'dismiss', scope: EXAMPLE_SCOPE, alertId: 'TooManyOwnersAssignedToResource', result: 'attempted', detail: 'Dismissing the alert (isActive: false).' },
+    ];
+    const vm = buildAuditView({ entries }, testContext());
+    assert.deepEqual([vm.entries[0]?.headline, vm.entries[0]?.resultText, vm.entries[0]?.resultColor], ['Dismiss', 'Outcome unknown', 'warning']);
+    assert.equal(vm.entries[0]?.detail, 'Dismissing the alert (isActive: false). No outcome was recorded, so Azure may or may not have made this change; check it in the Azure portal.');
+    assertValidCard(buildAuditCard({ entries }, testContext()));
+  });
+
+  it('entries written in the same instant keep the order the store gave (its ids are opaque)', () => {
+    const at = '2022-04-08T09:00:00Z';
+    const entries: AuditEntry[] = [
+      { id: 'b', at, action: 'dismiss', result: 'refused', reason: 'claimLost' },
+      { id: 'a', at, action: 'dismiss', result: 'succeeded' },
+    ];
+    assert.deepEqual(sortAuditEntries(entries).map((e) => e.id), ['b', 'a']);
   });
 
   it('has an empty state', () => {

@@ -8,6 +8,7 @@ import sinon from 'sinon';
 import type { OperationHandle, OperationResult } from '../../bot/azure/api';
 import { parseStatusDetail } from '../../bot/azure/client';
 import { MIGRATIONS, openSqliteStore, SCHEMA_VERSION, type SqliteBotStore } from '../../bot/store/sqlite';
+import { STORE_LIMITS } from '../../bot/store/limits';
 import type { NewPendingOperation, PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -159,12 +160,117 @@ describe('SQLite store', () => {
         armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000',
         conversationId: '19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2',
       });
-      assert.ok(id2 > id1);
+      assert.equal(typeof id1, 'string');
+      assert.notEqual(id1, id2);
       const latest = await s.latestAudit(10);
       assert.deepEqual(latest.map((e) => e.id), [id2, id1]);
       assert.equal(latest[0]!.incidentId, '0e4bbd9d-e6d4-4b96-b7d3-2e2b1d8a1b5f');
       assert.ok(!('scope' in latest[1]!), 'absent fields stay absent');
       assert.equal((await s.latestAudit(1)).length, 1);
+    });
+
+    it('an attempt is completed in place with its outcome; an unknown id completes nothing', async () => {
+      const s = openStore();
+      const base = { actorName: 'Megan Bowen', action: 'dismiss', scope: 'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f', alertId: 'TooManyOwnersAssignedToResource' };
+      const done = await s.appendAudit({ ...base, at: '2025-03-01T12:00:00.000Z', result: 'attempted', detail: 'Dismissing the alert (isActive: false).' });
+      const open = await s.appendAudit({ ...base, at: '2025-03-01T12:00:01.000Z', result: 'attempted', detail: 'Dismissing the alert (isActive: false).' });
+      assert.equal(await s.completeAudit(done, { result: 'succeeded', at: '2025-03-01T12:00:00.400Z', detail: 'Alert dismissed (isActive: false).', armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000' }), true);
+      for (const unknown of ['999', 'not-an-id', '', '1 OR 1=1']) assert.equal(await s.completeAudit(unknown, { result: 'failed', at: '2025-03-01T12:00:02.000Z' }), false, unknown);
+      const [stillOpen, completed] = await s.latestAudit(10);
+      assert.equal(stillOpen!.id, open);
+      assert.equal(stillOpen!.result, 'attempted', 'an attempt nobody completed stays attempted: its outcome is unknown');
+      assert.ok(!('completedAt' in stillOpen!), 'no completion time');
+      assert.deepEqual(completed, {
+        ...base,
+        id: done,
+        at: '2025-03-01T12:00:00.000Z',
+        result: 'succeeded',
+        detail: 'Alert dismissed (isActive: false).',
+        armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000',
+        completedAt: '2025-03-01T12:00:00.400Z',
+      });
+    });
+
+    it('keeps the refusal reason in its own field', async () => {
+      const s = openStore();
+      await s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'refused', reason: 'replay', detail: 'Replayed a card action that had already completed.' });
+      const [e] = await s.latestAudit(1);
+      assert.equal(e!.reason, 'replay');
+      const raw = new Database(file, { readonly: true });
+      try {
+        assert.equal(raw.prepare('SELECT reason FROM audit').pluck().get(), 'replay');
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('caps every untrusted string before it is stored', async () => {
+      const s = openStore();
+      const huge = (c: string) => c.repeat(480 * 1024);
+      const id = await s.appendAudit({
+        at: '2025-03-01T12:00:00.000Z',
+        actorObjectId: huge('a'),
+        actorName: huge('n'),
+        tenantId: huge('t'),
+        action: huge('v'),
+        scope: huge('s'),
+        alertId: huge('x'),
+        incidentId: huge('i'),
+        result: 'refused',
+        reason: 'verbMismatch',
+        detail: huge('d'),
+        armRequestId: huge('r'),
+        conversationId: huge('c'),
+      });
+      const [e] = await s.latestAudit(1);
+      assert.equal(e!.id, id);
+      const lengths = Object.fromEntries(Object.entries(e!).map(([k, v]) => [k, String(v).length]));
+      assert.deepEqual(lengths, {
+        id: id.length,
+        at: 24,
+        actorObjectId: STORE_LIMITS.id,
+        actorName: STORE_LIMITS.name,
+        tenantId: STORE_LIMITS.id,
+        action: STORE_LIMITS.action,
+        scope: STORE_LIMITS.resource,
+        alertId: STORE_LIMITS.resource,
+        incidentId: STORE_LIMITS.resource,
+        result: 'refused'.length,
+        reason: 'verbMismatch'.length,
+        detail: STORE_LIMITS.detail,
+        armRequestId: STORE_LIMITS.id,
+        conversationId: STORE_LIMITS.conversation,
+      });
+      assert.ok(e!.action.endsWith('…'), 'a cut value says so');
+      assert.ok(fs.statSync(file).size + fs.statSync(`${file}-wal`).size < 1024 * 1024, 'the store grew by kilobytes, not by the 5 MB sent');
+
+      // The same cut on the other things people name: who claimed, who subscribed, the conversation.
+      const claim = 'dismiss:subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f:toomanyownersassignedtoresource';
+      await s.claimAction(claim, { objectId: huge('o'), name: huge('n') }, '2025-03-01T12:00:00.000Z', 60_000);
+      const lost = await s.claimAction(claim, { name: 'Alex Wilber' }, '2025-03-01T12:00:01.000Z', 60_000);
+      assert.ok(!lost.claimed && lost.by.name!.length === STORE_LIMITS.name && lost.by.objectId!.length === STORE_LIMITS.id, 'the claimant is stored capped');
+      const longConversation = `19:${huge('c')}@thread.tacv2`;
+      const ref = { ...teamConversation(), user: { id: '29:x', name: huge('u') } };
+      ref.conversation = { ...ref.conversation, id: longConversation };
+      await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+      const stored = await s.getConversation(longConversation);
+      assert.equal((stored!.user as { name: string }).name.length, STORE_LIMITS.jsonString);
+      assert.equal(stored!.conversation.id.length, STORE_LIMITS.conversation);
+      await s.addSubscription(subscription('sub-long', longConversation, { createdBy: { name: huge('n') } }));
+      const [sub] = await s.listSubscriptions({ conversationId: longConversation });
+      assert.equal(sub!.createdBy.name!.length, STORE_LIMITS.name);
+      assert.equal(await s.removeConversation(longConversation), 1, 'a capped id still finds its conversation and subscriptions');
+    });
+
+    it('keeps a bounded number of refused entries (the newest) and every other entry', async () => {
+      const s = openStore({ maxRefusedAudit: 5 });
+      const ids: string[] = [];
+      await s.appendAudit({ at: '2025-03-01T11:59:00.000Z', action: 'dismiss', result: 'attempted' });
+      for (let i = 0; i < 12; i++) ids.push(await s.appendAudit({ at: `2025-03-01T12:00:${String(i).padStart(2, '0')}.000Z`, action: 'message', result: 'refused', reason: 'tenantNotAllowed' }));
+      await s.appendAudit({ at: '2025-03-01T12:01:00.000Z', action: 'dismiss', result: 'succeeded' });
+      const all = await s.latestAudit(100);
+      assert.deepEqual(all.filter((e) => e.result === 'refused').map((e) => e.id), ids.slice(-5).reverse());
+      assert.deepEqual(all.filter((e) => e.result !== 'refused').map((e) => e.result), ['succeeded', 'attempted']);
     });
   });
 
@@ -435,6 +541,33 @@ describe('SQLite store', () => {
 
       assert.equal(await s.deleteSubscription('sub-3'), true);
       assert.equal(await s.deleteSubscription('sub-3'), false);
+    });
+
+    it('pauses a subscription for its tenant and resumes only what it paused so', async () => {
+      const s = openStore();
+      const conv = teamConversation().conversation.id;
+      await s.addSubscription(subscription('sub-1', conv));
+      await s.addSubscription(subscription('sub-2', conv, { createdAt: '2025-03-01T12:00:01.000Z' }));
+      const reason = "Paused: this conversation's tenant is not in PIM_ALLOWED_TENANTS.";
+      const other = subscription('sub-3', '29:personal-chat', { createdAt: '2025-03-01T12:00:02.000Z' });
+      await s.addSubscription(other);
+      assert.equal(await s.pauseSubscription('sub-1', 'tenantNotAllowed', reason), true);
+      assert.equal(await s.pauseSubscription('sub-1', 'tenantNotAllowed', reason), false, 'already paused');
+      assert.equal(await s.pauseSubscription('sub-3', 'tenantNotAllowed', reason), true);
+      const [one] = await s.listSubscriptions({ conversationId: conv });
+      assert.deepEqual([one!.enabled, one!.pausedFor, one!.disabledReason], [false, 'tenantNotAllowed', reason]);
+
+      // The bot removed from the team: both its subscriptions are disabled for good, the pause included.
+      assert.equal(await s.disableSubscriptionsOf(conv, 'The bot was removed from this team.'), 2);
+      for (const sub of await s.listSubscriptions({ conversationId: conv })) {
+        assert.deepEqual([sub.enabled, sub.pausedFor, sub.disabledReason], [false, undefined, 'The bot was removed from this team.']);
+        assert.equal(await s.resumeSubscription(sub.id, 'tenantNotAllowed'), false, 'disabled for another reason: stays so');
+      }
+
+      assert.equal(await s.resumeSubscription('sub-3', 'tenantNotAllowed'), true);
+      assert.equal(await s.resumeSubscription('sub-3', 'tenantNotAllowed'), false);
+      const [resumed] = await s.listSubscriptions({ conversationId: '29:personal-chat' });
+      assert.deepEqual([resumed!.enabled, 'pausedFor' in resumed!, 'disabledReason' in resumed!], [true, false, false]);
     });
 
     it('removeConversation removes the reference, its subscriptions and their runs, and nothing else', async () => {

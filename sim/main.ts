@@ -80,6 +80,12 @@ async function main(): Promise<void> {
     ...sim.scopes.map((s) => `  ${s.id}  ${s.displayName}`),
     'Principals (Entra object ids):',
     ...sim.principals.map((p) => `  ${p.id}  ${p.displayName} (${p.type})${describeAccess(sim, p.id)}`),
+    'Deny assignments (a deny outweighs any role):',
+    ...sim.rbac.listDenyAssignments('/', null).map((d) => {
+      const p = d['properties'] as { denyAssignmentName: string; scope: string; excludePrincipals: Array<{ id: string }> };
+      const except = p.excludePrincipals.map((x) => sim.principals.find((q) => q.id.toLowerCase() === x.id.toLowerCase())?.displayName ?? x.id);
+      return `  ${p.denyAssignmentName} on ${p.scope}${except.length ? `, except ${except.join(', ')}` : ''}`;
+    }),
   ];
   console.log(lines.join('\n'));
 

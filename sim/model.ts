@@ -123,12 +123,34 @@ export interface SeedRoleAssignment {
   createdOn: string;
 }
 
+export interface SeedPrincipalRef {
+  id: string;
+  /** User, Group, ServicePrincipal, or SystemDefined for All Principals (the all-zero id). */
+  type: string;
+}
+
+/** A deny assignment as ARM lists it (Azure creates them: Blueprints, managed apps, deployment stacks). */
+export interface SeedDenyAssignment {
+  /** The deny assignment GUID. */
+  name: string;
+  denyAssignmentName: string;
+  description: string;
+  /** ARM scope with leading slash. */
+  scope: string;
+  permissions: Array<{ actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }>;
+  principals: SeedPrincipalRef[];
+  excludePrincipals: SeedPrincipalRef[];
+  doNotApplyToChildScopes: boolean;
+  createdOn: string;
+}
+
 export interface SeedData {
   definitions: SeedDefinition[];
   scopes: SeedScope[];
   principals: SimPrincipal[];
   roleDefinitions: SeedRoleDefinition[];
   roleAssignments: SeedRoleAssignment[];
+  denyAssignments: SeedDenyAssignment[];
   /** The Entra ID directory served over the Graph routes; absent: no directory. */
   directory?: DirectorySeed;
 }

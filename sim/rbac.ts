@@ -1,9 +1,11 @@
-// Azure RBAC reads (role assignments and role definitions, api-version 2022-04-01) over the seeded
-// principals, so per-person authorization can be exercised locally. Visibility rules follow ARM:
-// a listing at a scope shows assignments at, above and below it; `atScope()` keeps at-or-above;
-// `assignedTo('{id}')` includes the groups the principal belongs to (transitively).
+// Azure RBAC reads (role assignments, role definitions and deny assignments, api-version
+// 2022-04-01) over the seeded principals, so per-person authorization can be exercised locally.
+// Visibility rules follow ARM: a listing at a scope shows assignments at, above and below it;
+// `atScope()` keeps at-or-above; `assignedTo('{id}')` includes the groups the principal belongs to
+// (transitively). Deny assignments are listed for everyone they name (the bot reads them with
+// `atScope()` and matches principals itself).
 import { ArmError, isGuid } from './arm';
-import type { SeedData, SeedRoleAssignment, SeedRoleDefinition, SimPrincipal } from './model';
+import type { SeedData, SeedDenyAssignment, SeedRoleAssignment, SeedRoleDefinition, SimPrincipal } from './model';
 import type { ParsedScope } from './paths';
 
 const PROVIDER = 'providers/Microsoft.Authorization';
@@ -80,14 +82,16 @@ export class RbacDirectory {
   private readonly principals: Map<string, SimPrincipal>;
   private readonly definitions: SeedRoleDefinition[];
   private readonly assignments: SeedRoleAssignment[];
+  private readonly denials: SeedDenyAssignment[];
 
   constructor(
-    seed: Pick<SeedData, 'principals' | 'roleDefinitions' | 'roleAssignments'>,
+    seed: Pick<SeedData, 'principals' | 'roleDefinitions' | 'roleAssignments' | 'denyAssignments'>,
     private readonly scopes: ScopeDirectory,
   ) {
     this.principals = new Map(seed.principals.map((p) => [p.id.toLowerCase(), structuredClone(p)]));
     this.definitions = structuredClone(seed.roleDefinitions);
     this.assignments = structuredClone(seed.roleAssignments);
+    this.denials = structuredClone(seed.denyAssignments);
   }
 
   principalList(): SimPrincipal[] {
@@ -109,6 +113,59 @@ export class RbacDirectory {
     if (index < 0) return false;
     this.assignments.splice(index, 1);
     return true;
+  }
+
+  /** Adds a role definition at runtime, e.g. a custom role a test assigns. */
+  addRoleDefinition(definition: SeedRoleDefinition): void {
+    this.definitions.push(structuredClone(definition));
+  }
+
+  /** Changes what a role allows, e.g. a test narrowing a custom role; false if there is no such role. */
+  updateRoleDefinition(roleGuid: string, permissions: SeedRoleDefinition['permissions'], updatedOn: string): boolean {
+    const found = this.definitions.find((d) => d.name.toLowerCase() === roleGuid.toLowerCase());
+    if (!found) return false;
+    found.permissions = structuredClone(permissions);
+    found.updatedOn = updatedOn;
+    return true;
+  }
+
+  addDenyAssignment(deny: SeedDenyAssignment): void {
+    this.denials.push(structuredClone(deny));
+  }
+
+  removeDenyAssignment(name: string): boolean {
+    const index = this.denials.findIndex((d) => d.name.toLowerCase() === name.toLowerCase());
+    if (index < 0) return false;
+    this.denials.splice(index, 1);
+    return true;
+  }
+
+  /** Deny assignments at, above and below the scope; with atScope() at or above it only. */
+  listDenyAssignments(scope: string, filter: string | null): Json[] {
+    let atScopeOnly = false;
+    if (filter !== null && filter.trim() !== '') {
+      if (!/^atScope\(\s*\)$/i.test(filter.trim())) {
+        throw new ArmError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported; use atScope().`);
+      }
+      atScopeOnly = true;
+    }
+    return this.denials
+      .filter((d) => isAtOrAbove(d.scope, scope) || (!atScopeOnly && isAtOrAbove(scope, d.scope)))
+      .map((d) => ({
+        properties: {
+          denyAssignmentName: d.denyAssignmentName,
+          description: d.description,
+          permissions: structuredClone(d.permissions),
+          scope: d.scope,
+          doNotApplyToChildScopes: d.doNotApplyToChildScopes,
+          principals: d.principals.map((p) => ({ ...p })),
+          excludePrincipals: d.excludePrincipals.map((p) => ({ ...p })),
+          isSystemProtected: true,
+        },
+        id: `${d.scope}/${PROVIDER}/denyAssignments/${d.name}`,
+        type: 'Microsoft.Authorization/denyAssignments',
+        name: d.name,
+      }));
   }
 
   /** Checks a requested scope exists in the seeded world; returns it with a leading slash. */

@@ -18,6 +18,7 @@ import {
   type SeedAlert,
   type SeedData,
   type SeedDefinition,
+  type SeedDenyAssignment,
   type SeedRoleAssignment,
   type SeedRoleDefinition,
   type SeedScope,
@@ -75,7 +76,7 @@ export const PRINCIPAL_IDS = {
   pimOperatorsMember: 'd73d9476-82e8-4b16-a26e-7102f1d47789',
   /** 'Everything but access' (custom role) on Contoso Production. */
   customRoleUser: 'e439f053-a6b7-48e6-a183-f40f0c1f9e4b',
-  /** Owner on the rg-payments-prod resource group only. */
+  /** Owner on the rg-payments-prod resource group only, where a deny assignment blocks him. */
   resourceGroupOwner: '64c646ab-b4ff-4b57-ad52-227a003854bd',
   /** A person with no role anywhere. */
   noAccess: '343b2df7-ae94-47ca-bcb0-22a6396b19b0',
@@ -440,6 +441,32 @@ function directory(): DirectorySeed {
   };
 }
 
+export const ALL_PRINCIPALS_ID = '00000000-0000-0000-0000-000000000000';
+
+export const DENY_ASSIGNMENT_IDS = {
+  /** On rg-payments-prod: blocks every write there for everyone but Alex Wilber, so Noah Berg's Owner does not let him act. */
+  paymentsStack: '5f2c4d8e-9b1a-4e7f-8c3d-2a6b0e9f1d47',
+} as const;
+
+function denyAssignments(): SeedDenyAssignment[] {
+  // Shaped like the deny assignment a deployment stack with denySettings 'denyWriteAndDelete'
+  // puts on its resource group; its deployer (the Playground user) is excluded, as a stack
+  // excludes the principals named in excludedPrincipals.
+  return [
+    {
+      name: DENY_ASSIGNMENT_IDS.paymentsStack,
+      denyAssignmentName: "Deny assignment 'payments-platform' created by deployment stack",
+      description: 'Created by the deployment stack payments-platform to protect its managed resources.',
+      scope: `/${SCOPES.payments}`,
+      permissions: [{ actions: ['*/write', '*/delete'], notActions: ['*/read'], dataActions: [], notDataActions: [] }],
+      principals: [{ id: ALL_PRINCIPALS_ID, type: 'SystemDefined' }],
+      excludePrincipals: [{ id: PLAYGROUND_USER_OBJECT_ID, type: 'User' }],
+      doNotApplyToChildScopes: false,
+      createdOn: '2024-10-02T13:41:08.2271593Z',
+    },
+  ];
+}
+
 /** A fresh copy of the default world; callers may change it before starting a simulator. */
 export function defaultSeed(): SeedData {
   return {
@@ -449,6 +476,7 @@ export function defaultSeed(): SeedData {
     roleDefinitions: roleDefinitions(),
     roleAssignments: roleAssignments(),
     directory: directory(),
+    denyAssignments: denyAssignments(),
   };
 }
 

@@ -58,6 +58,11 @@ export interface SimulatorOptions {
   seed?: SeedData;
   /** Called after every response (no headers, no tokens). */
   onRequest?: (entry: RecordedRequest) => void;
+  /**
+   * Called when a request has arrived, before it is handled: the answer waits until the returned
+   * promise settles, so a test can hold one write open (e.g. to stop the bot while ARM answers).
+   */
+  beforeReply?: (request: { method: string; url: string }) => Promise<void> | void;
 }
 
 export interface RecordedRequest {
@@ -127,6 +132,7 @@ const ROUTES: Route[] = [
   { name: 'listRoleAssignments', pattern: ['roleAssignments'], method: 'GET', apiVersions: RBAC },
   { name: 'listRoleDefinitions', pattern: ['roleDefinitions'], method: 'GET', apiVersions: RBAC },
   { name: 'getRoleDefinition', pattern: ['roleDefinitions', ':roleDefinitionId'], method: 'GET', apiVersions: RBAC },
+  { name: 'listDenyAssignments', pattern: ['denyAssignments'], method: 'GET', apiVersions: RBAC },
 ];
 
 const KNOWN_TYPES = new Set(ROUTES.map((r) => r.pattern[0]!.toLowerCase()));
@@ -291,6 +297,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (route.name === 'getRoleDefinition') {
       return { status: 200, body: rbac.getRoleDefinition(rbac.resolveScope(parsed.scope), params['roleDefinitionId']!) };
     }
+    if (route.name === 'listDenyAssignments') {
+      return page(rbac.listDenyAssignments(rbac.resolveScope(parsed.scope), query.get('$filter')), rawPath, query);
+    }
 
     const scope = state.resolveAlertScope(parsed.scope);
     switch (route.name) {
@@ -412,8 +421,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         send(req, res, reply, requestId);
       };
       const latency = faults.latencyMs ?? 0;
-      if (latency > 0) setTimeout(respond, latency);
-      else respond();
+      const delayed = () => (latency > 0 ? void setTimeout(respond, latency) : respond());
+      const hold = options.beforeReply?.({ method: req.method ?? 'GET', url: req.url ?? '/' });
+      if (hold) hold.then(delayed, delayed);
+      else delayed();
     });
   });
 

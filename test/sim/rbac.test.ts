@@ -2,7 +2,7 @@
 // scope for a principal (including via groups) and role definitions with their permissions.
 import assert from 'node:assert/strict';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { PLAYGROUND_USER_OBJECT_ID, PRINCIPAL_IDS, ROLE_DEFINITION_IDS, SCOPES, SUBSCRIPTIONS } from '../../sim/seed';
+import { ALL_PRINCIPALS_ID, DENY_ASSIGNMENT_IDS, PLAYGROUND_USER_OBJECT_ID, PRINCIPAL_IDS, ROLE_DEFINITION_IDS, SCOPES, SUBSCRIPTIONS } from '../../sim/seed';
 import { RBAC_API, authz, readAll, wire } from './http';
 
 interface Assignment {
@@ -135,6 +135,48 @@ describe('simulator: RBAC reads', () => {
       const bad = await getDefinition(authz(SCOPES.production, 'roleDefinitions/owner'));
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.code, 'InvalidRoleDefinitionId');
+    });
+  });
+  describe('deny assignments', () => {
+    const list = (scope: string, filter?: string) =>
+      wire(sim.url, { path: `${authz(scope, 'denyAssignments')}${filter === undefined ? '' : `?$filter=${encodeURIComponent(filter)}`}`, apiVersion: RBAC_API });
+
+    it("lists the seeded deployment stack's deny assignment shaped like ARM, for everyone but its deployer", async () => {
+      const res = await list(SCOPES.payments, 'atScope()');
+      assert.equal(res.status, 200, res.text);
+      const [d, ...rest] = res.body.value;
+      assert.equal(rest.length, 0);
+      assert.equal(d.id, `/${SCOPES.payments}/providers/Microsoft.Authorization/denyAssignments/${DENY_ASSIGNMENT_IDS.paymentsStack}`);
+      assert.equal(d.type, 'Microsoft.Authorization/denyAssignments');
+      assert.equal(d.name, DENY_ASSIGNMENT_IDS.paymentsStack);
+      assert.equal(d.properties.scope, `/${SCOPES.payments}`);
+      assert.deepEqual(d.properties.principals, [{ id: ALL_PRINCIPALS_ID, type: 'SystemDefined' }]);
+      assert.deepEqual(d.properties.excludePrincipals, [{ id: PLAYGROUND_USER_OBJECT_ID, type: 'User' }]);
+      assert.deepEqual(d.properties.permissions[0].actions, ['*/write', '*/delete']);
+      assert.equal(d.properties.doNotApplyToChildScopes, false);
+      assert.equal(d.properties.isSystemProtected, true);
+    });
+
+    it('atScope() keeps those at or above the scope; without it those below show too; other filters are refused', async () => {
+      assert.deepEqual((await list(SCOPES.production, 'atScope()')).body.value, [], 'the resource group lies below the subscription');
+      assert.equal((await list(SCOPES.production)).body.value.length, 1, 'unfiltered: at, above and below');
+      assert.deepEqual((await list(SCOPES.staging)).body.value, [], 'not beside it');
+      sim.rbac.addDenyAssignment({
+        name: '0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b',
+        denyAssignmentName: 'Root deny',
+        description: 'At the tenant root.',
+        scope: '/',
+        permissions: [{ actions: ['Microsoft.Authorization/*/write'], notActions: [], dataActions: [], notDataActions: [] }],
+        principals: [{ id: PRINCIPAL_IDS.reader, type: 'User' }],
+        excludePrincipals: [],
+        doNotApplyToChildScopes: false,
+        createdOn: '2025-01-01T00:00:00Z',
+      });
+      assert.equal((await list(SCOPES.payments, 'atScope()')).body.value.length, 2, 'the root is above every scope');
+      assert.equal(sim.rbac.removeDenyAssignment('0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b'), true);
+      const bad = await list(SCOPES.production, `principalId eq '${PRINCIPAL_IDS.reader}'`);
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.code, 'UnsupportedQuery');
     });
   });
 });

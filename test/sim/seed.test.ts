@@ -82,6 +82,15 @@ describe('simulator seed', () => {
     assert.ok(seed.roleAssignments.some((a) => a.principalId === PLAYGROUND_READER_OBJECT_ID && a.roleDefinitionName === 'acdd72a7-3d1f-4e2b-ac9f-d41a8c79c6b8'));
   });
 
+  it("seeds one deny assignment: it blocks the resource group's Owner and leaves the Playground user out", () => {
+    const [deny, ...rest] = seed.denyAssignments;
+    assert.equal(rest.length, 0);
+    assert.equal(deny!.scope, `/${SCOPES.payments}`);
+    assert.ok(seed.roleAssignments.some((a) => a.principalId === PRINCIPAL_IDS.resourceGroupOwner && a.scope === deny!.scope), 'Noah Berg is Owner exactly there');
+    assert.deepEqual(deny!.principals.map((p) => p.id), ['00000000-0000-0000-0000-000000000000']);
+    assert.deepEqual(deny!.excludePrincipals.map((p) => p.id), [PLAYGROUND_USER_OBJECT_ID]);
+  });
+
   it('names a principal for every exported id and gives the group a member', () => {
     const known = new Set(seed.principals.map((p) => p.id));
     for (const id of Object.values(PRINCIPAL_IDS)) assert.ok(known.has(id), id);

@@ -86,7 +86,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rbac,
     directory: directoryRoles,
     operators: config.authz.operators,
-    decisionTtlMs: config.authz.cacheTtlMs,
+    cacheTtlMs: config.authz.cacheTtlMs,
     clock,
   });
 

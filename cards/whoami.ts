@@ -16,6 +16,8 @@ export interface WhoamiScopeInput {
   allowed: boolean;
   /** The authorizer's one-sentence reason for the decision. */
   reason: string;
+  /** The deny assignment that refuses, when a role would otherwise allow it. */
+  deniedBy?: { name: string; scope: string };
 }
 
 export interface WhoamiInput {
@@ -58,13 +60,14 @@ export interface WhoamiVm extends FooterVm {
 /** How rights are decided in each mode, in the words a person reads on the card. */
 export const MODE_EXPLANATIONS: Readonly<Record<WhoamiMode, string>> = {
   rbac:
-    'By your own roles: on an Azure scope, Owner or User Access Administrator (roleAssignments/write) on the scope or above; on the Entra ID directory, an active Privileged Role Administrator or Global Administrator assignment, direct or through a group.',
+    'By your own roles: on an Azure scope, Owner or User Access Administrator (roleAssignments/write) on the scope or above, unless a deny assignment there blocks it for you; on the Entra ID directory, an active Privileged Role Administrator or Global Administrator assignment, direct or through a group.',
   allowlist: 'By the operator list PIM_OPERATORS: the people listed there may act on every scope; everyone else can read alerts only.',
   everyone: 'Local run: everyone may act on every scope.',
 };
 
 const MAY_ACT = '✔ May act';
 const READ_ONLY = '✖ Read only';
+const DENIED = '⛔ Denied';
 
 function scopeRow(s: WhoamiScopeInput): WhoamiScopeVm {
   const title = truncate(s.displayName?.trim() || s.scope, TEXT_LIMITS.name);
@@ -73,8 +76,9 @@ function scopeRow(s: WhoamiScopeInput): WhoamiScopeVm {
     title,
     id: truncate(scopeIdLine(s.scope), TEXT_LIMITS.name),
     showId: true,
-    status: s.allowed ? MAY_ACT : READ_ONLY,
-    statusColor: s.allowed ? 'good' : 'warning',
+    // A deny assignment is called out on its own: the person holds the role, and Azure still says no.
+    status: s.allowed ? MAY_ACT : s.deniedBy ? DENIED : READ_ONLY,
+    statusColor: s.allowed ? 'good' : s.deniedBy ? 'attention' : 'warning',
     reason: truncate(s.reason.replace(/\s+/g, ' ').trim() || (s.allowed ? 'Allowed.' : 'Not allowed.'), TEXT_LIMITS.sentence),
   };
 }

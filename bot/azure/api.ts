@@ -103,6 +103,11 @@ export interface PimAlertsApi {
 //      &api-version=2022-04-01 — returns the person's assignments at, above and below the scope,
 //      including those through group membership.
 //      GET {roleDefinitionId}?api-version=2022-04-01 — roleDefinitionId is a full resource id.
+//      GET /{scope}/providers/Microsoft.Authorization/denyAssignments?$filter=atScope()
+//      &api-version=2022-04-01 — every deny assignment at or above the scope, whoever it names.
+//      Not `principalId eq '{id}'`: the spec's DenyAssignmentFilter defines it as the deny
+//      assignments where that principal "is listed in the principals list", which leaves out
+//      those naming All Principals or a group of the person; the bot matches principals itself.
 
 export const RBAC_API_VERSION = '2022-04-01';
 
@@ -141,11 +146,40 @@ export interface RoleDefinition {
   };
 }
 
+/** A user, group or service principal a deny assignment names; the all-zero id is All Principals. */
+export interface DenyAssignmentPrincipal {
+  id?: string;
+  /** User, Group, ServicePrincipal, SystemDefined (All Principals), … */
+  type?: string;
+}
+
+export interface DenyAssignment {
+  id: string;
+  name: string;
+  type: string;
+  properties: {
+    denyAssignmentName?: string;
+    description?: string;
+    /** The actions denied: each block denies what its actions match, minus its notActions. */
+    permissions?: RolePermission[];
+    scope?: string;
+    /** true: the deny applies at its scope only, not below it. */
+    doNotApplyToChildScopes?: boolean;
+    principals?: DenyAssignmentPrincipal[];
+    excludePrincipals?: DenyAssignmentPrincipal[];
+    isSystemProtected?: boolean;
+    condition?: string | null;
+    [key: string]: unknown;
+  };
+}
+
 export interface RbacApi {
   /** Assignments of this principal (directly or via groups) visible at the scope. */
   listRoleAssignmentsForPrincipal(scope: string, principalObjectId: string): Promise<RoleAssignment[]>;
   /** A role definition by its full resource id (as found in an assignment). */
   getRoleDefinition(roleDefinitionId: string): Promise<RoleDefinition>;
+  /** Every deny assignment at or above the scope (`atScope()`), for everyone. */
+  listDenyAssignments(scope: string): Promise<DenyAssignment[]>;
 }
 
 // ---- Entra ID directory roles, read from Microsoft Graph to decide who may act on the directory ----

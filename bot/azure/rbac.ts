@@ -1,7 +1,7 @@
 // Azure RBAC reads used to decide whether the person clicking a card may do what they ask. Same
 // pipeline and guarantees as the PIM alerts client; the principal id and role definition id are
 // checked so nothing typed or forged can change the filter or the path.
-import { RBAC_API_VERSION, type RbacApi, type RoleAssignment, type RoleDefinition } from './api';
+import { RBAC_API_VERSION, type DenyAssignment, type RbacApi, type RoleAssignment, type RoleDefinition } from './api';
 import { PimErrorCode, PimValidationError } from './errors';
 import { ArmTransport, type ArmClientOptions } from './transport';
 import { normalizeArmScope, validateGuid } from './validate';
@@ -48,6 +48,12 @@ export class RbacClient implements RbacApi {
       scope: s,
       subject: 'role assignments',
     });
+  }
+
+  async listDenyAssignments(scope: string): Promise<DenyAssignment[]> {
+    const s = normalizeArmScope(scope);
+    const path = `${s.split('/').map(encodeURIComponent).join('/')}/providers/Microsoft.Authorization/denyAssignments`;
+    return this.t.listAll<DenyAssignment>(this.t.url(path, { $filter: 'atScope()', 'api-version': RBAC_API_VERSION }), { scope: s, subject: 'deny assignments' });
   }
 
   async getRoleDefinition(roleDefinitionId: string): Promise<RoleDefinition> {

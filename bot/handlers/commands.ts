@@ -90,7 +90,7 @@ export async function whoami(deps: CoreDeps, _cmd: CommandOf<'whoami'>, turn: Me
           name: turn.message.from.name,
           objectId: turn.message.from.aadObjectId,
           mode: deps.authorizer.mode,
-          scopes: decisions.map((d) => ({ scope: d.scope, displayName: d.displayName, allowed: d.decision.allowed, reason: d.decision.reason })),
+          scopes: decisions.map((d) => ({ scope: d.scope, displayName: d.displayName, allowed: d.decision.allowed, reason: d.decision.reason, deniedBy: d.decision.deniedBy })),
         },
         cardContextOf(deps),
       ),

@@ -1,12 +1,15 @@
 // Who may press the buttons that make the bot write to Azure. The bot's managed identity holds the
 // rights; this decides, per person and scope, whether to lend them. Three modes:
 //   rbac      — the person's own rights on the scope (production): Azure RBAC on an Azure scope,
-//               read through RbacApi; active Entra directory roles on the `directory` scope, read
-//               from Microsoft Graph through DirectoryRolesApi;
+//               read through RbacApi (their role assignments, those roles' definitions and the
+//               deny assignments at or above the scope); active Entra directory roles on the
+//               `directory` scope, read from Microsoft Graph through DirectoryRolesApi. Every read
+//               is cached for the same time (PIM_AUTHZ_CACHE_SECONDS), so a role narrowed or a
+//               deny assignment added takes effect within that time;
 //   allowlist — a fixed list of Entra object ids (PIM_OPERATORS), for tenants that cannot grant
 //               the bot Reader on role assignments;
 //   everyone  — no check, for a local run against the simulator only.
-import type { DirectoryRolesApi, RbacApi, RoleAssignment, RoleDefinition } from '../azure/api';
+import type { DenyAssignment, DirectoryRolesApi, RbacApi, RoleAssignment, RoleDefinition } from '../azure/api';
 import { isDirectoryScope } from '../azure/validate';
 import { systemClock, type Clock } from './clock';
 import { decideDirectory } from './directory';
@@ -31,10 +34,11 @@ export interface AuthorizerOptions {
   directory?: DirectoryRolesApi;
   /** Object ids allowed in 'allowlist' mode (see parseOperators for PIM_OPERATORS). */
   operators?: readonly string[];
-  /** How long an RBAC decision is reused for the same person and scope; default 5 minutes. */
-  decisionTtlMs?: number;
-  /** How long a role definition is reused; default 1 hour (custom roles change rarely). */
-  definitionTtlMs?: number;
+  /**
+   * How long an RBAC read is reused: a decision for the same person and scope, a role definition,
+   * the deny assignments of a scope. Default 5 minutes; 0 reads Azure on every click.
+   */
+  cacheTtlMs?: number;
   clock?: Clock;
   descendants?: ManagementGroupDescendants;
   /** The control-plane action a person must hold; default roleAssignments/write. */
@@ -48,8 +52,7 @@ export interface Authorizer {
   clearCache(): void;
 }
 
-export const DEFAULT_DECISION_TTL_MS = 5 * 60 * 1000;
-export const DEFAULT_DEFINITION_TTL_MS = 60 * 60 * 1000;
+export const DEFAULT_CACHE_TTL_MS = 5 * 60 * 1000;
 
 const NO_OBJECT_ID: Decision = {
   allowed: false,
@@ -123,25 +126,25 @@ interface Cached<T> {
 }
 
 function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clock): Authorizer {
-  const decisionTtl = opts.decisionTtlMs ?? DEFAULT_DECISION_TTL_MS;
-  const definitionTtl = opts.definitionTtlMs ?? DEFAULT_DEFINITION_TTL_MS;
+  const ttl = opts.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
   const action = opts.action ?? ROLE_ASSIGNMENTS_WRITE;
   const decisions = new Map<string, Cached<Decision>>();
   // Two clicks at once by the same person share one RBAC read.
   const inflight = new Map<string, Promise<Decision>>();
   const definitions = new Map<string, Cached<Promise<RoleDefinition>>>();
+  const denials = new Map<string, Cached<Promise<DenyAssignment[]>>>();
 
-  function definition(id: string): Promise<RoleDefinition> {
-    const key = id.toLowerCase();
-    const hit = definitions.get(key);
-    if (hit && hit.until > clock.now()) return hit.value;
-    const p = rbac.getRoleDefinition(id);
-    definitions.set(key, { value: p, until: clock.now() + definitionTtl });
-    // A failed read is forgotten so the next click tries again.
+  /** A read shared until the TTL runs out; a failed read is forgotten so the next click tries again. */
+  function cached<T>(map: Map<string, Cached<Promise<T>>>, key: string, read: () => Promise<T>): Cached<Promise<T>> {
+    const hit = map.get(key);
+    if (hit && hit.until > clock.now()) return hit;
+    const p = read();
+    const entry = { value: p, until: clock.now() + ttl };
+    map.set(key, entry);
     p.catch(() => {
-      if (definitions.get(key)?.value === p) definitions.delete(key);
+      if (map.get(key)?.value === p) map.delete(key);
     });
-    return p;
+    return entry;
   }
 
   async function evaluateDirectory(objectId: string): Promise<Decision> {
@@ -149,9 +152,18 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
     return decideDirectory({ assignments: await opts.directory.listTransitiveRoleAssignments(objectId), principalId: objectId });
   }
 
-  async function evaluate(objectId: string, scope: string): Promise<{ decision: Decision; cacheable: boolean }> {
+  /**
+   * The decision and how long it may be reused: no longer than the oldest cached read it rests
+   * on, so a change in Azure shows within one TTL of being read, not two.
+   */
+  async function evaluate(objectId: string, scope: string): Promise<{ decision: Decision; until?: number }> {
     try {
-      if (isDirectoryScope(scope)) return { decision: await evaluateDirectory(objectId), cacheable: true };
+      let until = clock.now() + ttl;
+      if (isDirectoryScope(scope)) return { decision: await evaluateDirectory(objectId), until };
+      // Deny assignments are per scope, not per person: one read serves everyone clicking there.
+      const denyRead = cached(denials, scope.toLowerCase(), () => rbac.listDenyAssignments(scope));
+      denyRead.value.catch(() => undefined); // awaited below; a failure is answered there
+      until = Math.min(until, denyRead.until);
       const assignments: RoleAssignment[] = await rbac.listRoleAssignmentsForPrincipal(scope, objectId);
       const descendants = inheritedManagementGroups(assignments, scope, opts.descendants);
       // Only the definitions that could matter are read: those of assignments covering the scope.
@@ -165,16 +177,17 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
       const defs = new Map<string, RoleDefinition>();
       await Promise.all(
         [...ids].map(async (id) => {
-          defs.set(id, await definition(id));
+          const read = cached(definitions, id.toLowerCase(), () => rbac.getRoleDefinition(id));
+          until = Math.min(until, read.until);
+          defs.set(id, await read.value);
         }),
       );
-      const decision = decide({ assignments, definitions: defs, targetScope: scope, principalId: objectId, now: clock.now(), descendants, action });
-      return { decision, cacheable: true };
+      const denyAssignments = await denyRead.value;
+      const decision = decide({ assignments, definitions: defs, targetScope: scope, principalId: objectId, now: clock.now(), descendants, action, denyAssignments });
+      return { decision, until };
     } catch (err) {
-      return {
-        decision: { allowed: false, reason: `I could not check your rights on ${displayScope(scope)} (${describe(err)}); try again in a minute.` },
-        cacheable: false,
-      };
+      // Not cached: the next click reads again.
+      return { decision: { allowed: false, reason: `I could not check your rights on ${displayScope(scope)} (${describe(err)}); try again in a minute.` } };
     }
   }
 
@@ -192,8 +205,8 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
       const running = inflight.get(key);
       if (running) return running;
       const objectId = person.objectId;
-      const p = evaluate(objectId, scope).then(({ decision, cacheable }) => {
-        if (cacheable) decisions.set(key, { value: decision, until: clock.now() + decisionTtl });
+      const p = evaluate(objectId, scope).then(({ decision, until }) => {
+        if (until !== undefined) decisions.set(key, { value: decision, until });
         return decision;
       });
       inflight.set(key, p);
@@ -206,6 +219,7 @@ function createRbacAuthorizer(rbac: RbacApi, opts: AuthorizerOptions, clock: Clo
     clearCache() {
       decisions.clear();
       definitions.clear();
+      denials.clear();
     },
   };
 }

@@ -2,10 +2,19 @@
 // The bot acts under its own managed identity, so without this check anyone in the channel could
 // borrow the bot's rights. The rule mirrors what the Azure portal lets a person do with PIM alerts:
 // they need a role that permits Microsoft.Authorization/roleAssignments/write on the alert's scope
-// (Owner, User Access Administrator, or a custom role granting it).
-import type { RoleAssignment, RoleDefinition } from '../azure/api';
+// (Owner, User Access Administrator, or a custom role granting it), and no deny assignment at or
+// above the scope may block that action for them — as ARM evaluates it, a deny wins over any role.
+//
+// Whom a deny assignment names is matched against the person, All Principals, and the groups the
+// bot knows the person belongs to: those through which they hold a role assignment visible at the
+// scope (assignedTo() lists them). The bot reads no directory, so a deny assignment naming another
+// group of theirs is missed (the bot may allow what ARM would refuse), and one that excludes
+// another group of theirs still applies (the bot refuses what ARM would allow).
+import type { DenyAssignment, RolePermission, RoleAssignment, RoleDefinition } from '../azure/api';
 
 export const ROLE_ASSIGNMENTS_WRITE = 'Microsoft.Authorization/roleAssignments/write';
+/** The principal id of All Principals (type SystemDefined, formerly Everyone) in deny assignments. */
+export const ALL_PRINCIPALS = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Management group name → the subscription ids and management group names below it, at any depth
@@ -19,6 +28,8 @@ export interface Decision {
   /** One sentence for the person: which role allowed it, or what they lack. */
   reason: string;
   via?: { roleName: string; scope: string; principalType?: string };
+  /** Set when a role would allow it but a deny assignment refuses. */
+  deniedBy?: { name: string; scope: string };
 }
 
 export interface DecideInput {
@@ -33,6 +44,8 @@ export interface DecideInput {
   now: number;
   descendants?: ManagementGroupDescendants;
   action?: string;
+  /** Deny assignments at or above the target scope (as listed with atScope()). */
+  denyAssignments?: readonly DenyAssignment[];
 }
 
 /**
@@ -72,10 +85,16 @@ export function actionMatches(pattern: string, action: string): boolean {
  * never grant control-plane actions, so they are ignored.
  */
 export function permits(definition: RoleDefinition, action: string = ROLE_ASSIGNMENTS_WRITE): boolean {
-  const blocks = definition.properties?.permissions ?? [];
+  return blocksCover(definition.properties?.permissions, action);
+}
+
+/** The permission blocks of a role or a deny assignment cover the action (see permits). */
+function blocksCover(permissions: readonly RolePermission[] | undefined, action: string): boolean {
+  const blocks: readonly RolePermission[] = Array.isArray(permissions) ? permissions : [];
   return blocks.some((block) => {
-    const actions = Array.isArray(block.actions) ? block.actions : [];
-    const notActions = Array.isArray(block.notActions) ? block.notActions : [];
+    if (!block || typeof block !== 'object') return false;
+    const actions: readonly unknown[] = Array.isArray(block.actions) ? block.actions : [];
+    const notActions: readonly unknown[] = Array.isArray(block.notActions) ? block.notActions : [];
     return (
       actions.some((a) => typeof a === 'string' && actionMatches(a, action)) &&
       !notActions.some((n) => typeof n === 'string' && actionMatches(n, action))
@@ -207,6 +226,44 @@ function joinNames(names: string[]): string {
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
+function sameId(a: unknown, b: string): boolean {
+  return typeof a === 'string' && a.trim().toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * The deny assignment that blocks the action for this person at the target scope, if any: one at
+ * or above the scope (at it only, with doNotApplyToChildScopes), whose permissions cover the
+ * action (wildcards as in actionMatches, minus the block's notActions), naming the person, one of
+ * `groupIds` or All Principals, and excluding none of them. A condition on a deny assignment cannot
+ * be evaluated here, so a conditioned one is taken to apply: the bot refuses rather than guess.
+ */
+export function denyingAssignment(input: {
+  denyAssignments: readonly DenyAssignment[];
+  targetScope: string;
+  principalId: string;
+  groupIds: readonly string[];
+  action?: string;
+  descendants?: ManagementGroupDescendants;
+}): { name: string; scope: string } | undefined {
+  const action = input.action ?? ROLE_ASSIGNMENTS_WRITE;
+  const target = normaliseScope(input.targetScope).toLowerCase();
+  const ids = [input.principalId, ...input.groupIds];
+  for (const d of input.denyAssignments) {
+    const p = d?.properties;
+    if (!p || typeof p.scope !== 'string') continue;
+    if (!scopeCovers(p.scope, input.targetScope, input.descendants)) continue;
+    if (p.doNotApplyToChildScopes === true && normaliseScope(p.scope).toLowerCase() !== target) continue;
+    if (!blocksCover(p.permissions, action)) continue;
+    const principals = Array.isArray(p.principals) ? p.principals : [];
+    if (!principals.some((x) => sameId(x?.id, ALL_PRINCIPALS) || ids.some((id) => sameId(x?.id, id)))) continue;
+    const excluded = Array.isArray(p.excludePrincipals) ? p.excludePrincipals : [];
+    if (excluded.some((x) => ids.some((id) => sameId(x?.id, id)))) continue;
+    const name = (typeof p.denyAssignmentName === 'string' && p.denyAssignmentName.trim()) || (typeof d.name === 'string' ? d.name : 'unnamed');
+    return { name: name.length > 120 ? `${name.slice(0, 119)}…` : name, scope: displayScope(p.scope) };
+  }
+  return undefined;
+}
+
 export function decide(input: DecideInput): Decision {
   const action = input.action ?? ROLE_ASSIGNMENTS_WRITE;
   const target = displayScope(input.targetScope);
@@ -242,6 +299,16 @@ export function decide(input: DecideInput): Decision {
   if (grant) {
     const via: Decision['via'] = { roleName: grant.roleName, scope: grant.scope };
     if (grant.principalType !== undefined) via.principalType = grant.principalType;
+    const groupIds = input.assignments.filter((a) => a?.properties && isGroup(a) && typeof a.properties.principalId === 'string').map((a) => a.properties.principalId);
+    const denied = denyingAssignment({ denyAssignments: input.denyAssignments ?? [], targetScope: input.targetScope, principalId: input.principalId, groupIds, action, descendants: input.descendants });
+    if (denied) {
+      return {
+        allowed: false,
+        reason: `The deny assignment "${denied.name}" at ${denied.scope} blocks this for you, and a deny outweighs your ${grant.roleName} role.`,
+        via,
+        deniedBy: denied,
+      };
+    }
     return { allowed: true, reason: `Allowed: ${grant.roleName} at ${grant.scope}${grant.group ? ' (through group)' : ''}.`, via };
   }
 

@@ -20,7 +20,7 @@ describe('cards: whoami', () => {
       { title: 'Name', value: 'Megan Bowen' },
       { title: 'Object id', value: '7faf8ab2-3d56-4244-b585-20c8a42ed2b8' },
     ]);
-    assert.match(vm.rulesText, /on an Azure scope, Owner or User Access Administrator \(roleAssignments\/write\) on the scope or above; on the Entra ID directory, an active Privileged Role Administrator or Global Administrator assignment, direct or through a group/);
+    assert.match(vm.rulesText, /on an Azure scope, Owner or User Access Administrator \(roleAssignments\/write\) on the scope or above, unless a deny assignment there blocks it for you; on the Entra ID directory, an active Privileged Role Administrator or Global Administrator assignment, direct or through a group/);
     assert.equal(vm.intro, 'You may act on 1 of 2 configured scopes; on the others you can read alerts only.');
     assert.deepEqual(
       vm.scopes.map((s) => [s.title, s.showId, s.status, s.statusColor, s.reason]),
@@ -49,6 +49,23 @@ describe('cards: whoami', () => {
     assert.equal(everyone.hasLocalRunNote, true);
     const none = buildWhoamiView({ ...MEGAN, mode: 'rbac', scopes: decidedScopes(3).map((s) => ({ ...s, allowed: false })) }, testContext());
     assert.equal(none.intro, 'You can read alerts on all 3 configured scopes but act on none.');
+  });
+
+  it('calls out a scope where a deny assignment outweighs the role', () => {
+    const scopes = [
+      {
+        scope: `${EXAMPLE_SCOPE}/resourceGroups/rg-payments-prod`,
+        displayName: 'Payments',
+        allowed: false,
+        reason: 'The deny assignment "payments-platform" at the resource group blocks this for you, and a deny outweighs your Owner role.',
+        deniedBy: { name: 'payments-platform', scope: `${EXAMPLE_SCOPE}/resourceGroups/rg-payments-prod` },
+      },
+    ];
+    const vm = buildWhoamiView({ ...MEGAN, mode: 'rbac', scopes }, testContext());
+    assert.deepEqual([vm.scopes[0]?.status, vm.scopes[0]?.statusColor], ['⛔ Denied', 'attention']);
+    assert.match(vm.scopes[0]?.reason ?? '', /deny outweighs your Owner role/);
+    assert.match(vm.rulesText, /unless a deny assignment there blocks it for you/);
+    assertValidCard(buildWhoamiCard({ ...MEGAN, mode: 'rbac', scopes }, testContext()));
   });
 
   it('says so when no scopes are configured', () => {

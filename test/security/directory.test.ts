@@ -64,6 +64,7 @@ describe('authorizer on the directory scope (rbac mode)', () => {
   const rbac: RbacApi = {
     listRoleAssignmentsForPrincipal: async () => assert.fail('the directory is not decided by Azure RBAC'),
     getRoleDefinition: async () => assert.fail('the directory is not decided by Azure RBAC'),
+    listDenyAssignments: async () => assert.fail('the directory is not decided by Azure RBAC'),
   };
 
   function directoryRoles(byPerson: Record<string, DirectoryRoleAssignment[] | Error>) {
@@ -78,7 +79,7 @@ describe('authorizer on the directory scope (rbac mode)', () => {
 
   it('reads the clicking person\'s directory roles from Graph, decides, and caches the decision per person', async () => {
     const roles = directoryRoles({ [PERSON]: [row(GROUP, PRIVILEGED_ROLE_ADMINISTRATOR)] });
-    const auth = createAuthorizer({ mode: 'rbac', rbac, directory: roles, clock, decisionTtlMs: 60_000 });
+    const auth = createAuthorizer({ mode: 'rbac', rbac, directory: roles, clock, cacheTtlMs: 60_000 });
     const person = { objectId: PERSON, tenantId: TENANT };
     assert.equal((await auth.canAct(person, 'directory')).reason, 'Allowed: Privileged Role Administrator in the directory (through a group).');
     await auth.canAct(person, '/Directory');

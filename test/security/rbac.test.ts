@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RoleAssignment, RoleDefinition } from '../../bot/azure/api';
-import { actionMatches, decide, normaliseScope, permits, scopeCovers, type DecideInput } from '../../bot/security/rbac';
+import type { DenyAssignment, RoleAssignment, RoleDefinition } from '../../bot/azure/api';
+import { ALL_PRINCIPALS, actionMatches, decide, denyingAssignment, normaliseScope, permits, scopeCovers, type DecideInput } from '../../bot/security/rbac';
 
 const defs = (JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'role-definitions.json'), 'utf8')) as { value: RoleDefinition[] }).value;
 const byName = (roleName: string): RoleDefinition => {
@@ -249,5 +249,100 @@ describe('rbac: decide', () => {
     const d = run([a], SUB, { descendants: new Map([['Contoso', [SUB.split('/')[2]!]]]) });
     assert.equal(d.allowed, true);
     assert.equal(d.reason, 'Allowed: Owner at providers/Microsoft.Management/managementGroups/contoso (through group).');
+  });
+});
+
+// Deny assignments in the shape ARM lists them (DenyAssignments_ListForScope, api-version
+// 2022-04-01: denyAssignmentName, permissions, scope, doNotApplyToChildScopes, principals,
+// excludePrincipals, isSystemProtected), like the one a deployment stack puts on its resource group.
+function deny(props: Partial<DenyAssignment['properties']> = {}): DenyAssignment {
+  const name = `de000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`;
+  const scope = props.scope ?? SUB;
+  return {
+    id: `${scope}/providers/Microsoft.Authorization/denyAssignments/${name}`,
+    name,
+    type: 'Microsoft.Authorization/denyAssignments',
+    properties: {
+      denyAssignmentName: "Deny assignment 'identity-stack' created by deployment stack",
+      description: 'Created by a deployment stack to protect its managed resources.',
+      permissions: [{ actions: ['*/write', '*/delete'], notActions: [], dataActions: [], notDataActions: [] }],
+      scope,
+      doNotApplyToChildScopes: false,
+      principals: [{ id: ALL_PRINCIPALS, type: 'SystemDefined' }],
+      excludePrincipals: [],
+      isSystemProtected: true,
+      ...props,
+    },
+  };
+}
+
+describe('rbac decisions: deny assignments', () => {
+  const owner = () => [assignment(OWNER, SUB)];
+  const denied = (denyAssignments: DenyAssignment[], assignments = owner(), target = SUB) => run(assignments, target, { denyAssignments });
+
+  it('a deny assignment for All Principals at or above the scope refuses an Owner, and says which', () => {
+    const d = denied([deny()]);
+    assert.equal(d.allowed, false);
+    assert.deepEqual(d.deniedBy, { name: "Deny assignment 'identity-stack' created by deployment stack", scope: SUB.slice(1) });
+    assert.equal(d.reason, `The deny assignment "Deny assignment 'identity-stack' created by deployment stack" at ${SUB.slice(1)} blocks this for you, and a deny outweighs your Owner role.`);
+    assert.equal(denied([deny({ scope: '/' })], owner(), RG).allowed, false, 'from the root, at a resource group below');
+  });
+
+  it('names the person, a group of theirs (from their assignments), or everyone — and no one else', () => {
+    assert.equal(denied([deny({ principals: [{ id: USER.toUpperCase(), type: 'User' }] })]).allowed, false, 'the person, whatever the case');
+    const viaGroup = [assignment(OWNER, SUB), assignment(READER, RG, { principalId: GROUP, principalType: 'Group' })];
+    assert.equal(denied([deny({ principals: [{ id: GROUP, type: 'Group' }] })], viaGroup).allowed, false, 'a group the person holds a role through');
+    assert.equal(denied([deny({ principals: [{ id: GROUP, type: 'Group' }] })]).allowed, true, 'a group the bot cannot tell they are in');
+    assert.equal(denied([deny({ principals: [{ id: '9f9f9f9f-0000-4000-8000-000000000000', type: 'User' }] })]).allowed, true, 'someone else');
+  });
+
+  it('excludePrincipals takes the person, or a group of theirs, out of it', () => {
+    assert.equal(denied([deny({ excludePrincipals: [{ id: USER, type: 'User' }] })]).allowed, true);
+    const viaGroup = [assignment(OWNER, SUB, { principalId: GROUP, principalType: 'Group' })];
+    assert.equal(denied([deny({ excludePrincipals: [{ id: GROUP, type: 'Group' }] })], viaGroup).allowed, true);
+    assert.equal(denied([deny({ excludePrincipals: [{ id: '9f9f9f9f-0000-4000-8000-000000000000', type: 'User' }] })]).allowed, false);
+    // A group the bot cannot tell the person is in (no role assignment through it) does not exclude them.
+    assert.equal(denied([deny({ excludePrincipals: [{ id: GROUP, type: 'Group' }] })]).allowed, false);
+  });
+
+  it('covers roleAssignments/write only as its actions match, minus the same block\'s notActions', () => {
+    const cases: Array<[string[], string[], boolean]> = [
+      [['*'], [], false],
+      [['Microsoft.Authorization/*/Write'], [], false],
+      [['microsoft.authorization/roleassignments/write'], [], false],
+      [['*/write'], ['Microsoft.Authorization/*'], true],
+      [['*/delete'], [], true],
+      [['Microsoft.Compute/*'], [], true],
+      [[], [], true],
+    ];
+    for (const [actions, notActions, allowed] of cases) {
+      const d = denied([deny({ permissions: [{ actions, notActions, dataActions: [], notDataActions: [] }] })]);
+      assert.equal(d.allowed, allowed, `actions ${JSON.stringify(actions)} minus ${JSON.stringify(notActions)}`);
+    }
+    // Data actions never deny a control-plane action.
+    assert.equal(denied([deny({ permissions: [{ actions: [], notActions: [], dataActions: ['*'], notDataActions: [] }] })]).allowed, true);
+  });
+
+  it('applies at or above the scope only; doNotApplyToChildScopes keeps it to its own scope', () => {
+    assert.equal(denied([deny({ scope: RG })]).allowed, true, 'below the scope');
+    assert.equal(denied([deny({ scope: OTHER_SUB })]).allowed, true, 'beside it');
+    assert.equal(denied([deny({ doNotApplyToChildScopes: true })], owner(), RG).allowed, true, 'not inherited');
+    assert.equal(denied([deny({ doNotApplyToChildScopes: true })]).allowed, false, 'at its own scope');
+  });
+
+  it('a conditioned deny assignment is taken to apply: the bot cannot evaluate it, so it refuses', () => {
+    assert.equal(denied([deny({ condition: "@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'x'", conditionVersion: '2.0' })]).allowed, false);
+  });
+
+  it('a person no role allows is refused for that, whatever the deny assignments', () => {
+    const d = denied([deny()], [assignment(READER, SUB)]);
+    assert.equal(d.allowed, false);
+    assert.equal(d.deniedBy, undefined);
+    assert.match(d.reason, /you have Reader there/);
+  });
+
+  it('denyingAssignment skips malformed entries', () => {
+    const broken = [{} as DenyAssignment, { properties: {} } as DenyAssignment, deny({ principals: undefined }), deny({ permissions: undefined })];
+    assert.equal(denyingAssignment({ denyAssignments: broken, targetScope: SUB, principalId: USER, groupIds: [] }), undefined);
   });
 });

@@ -15,6 +15,7 @@ import { isDirectoryScope } from './azure/validate';
 import type { Config } from './config';
 import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
 import { createBotCore } from './core/router';
+import { createRefusalBudget } from './core/audit';
 import { createHttpServer } from './edge/server';
 import { PimTeamsBot, toActivity, type BotCore } from './edge/teamsBot';
 import { buildErrorCard } from '../cards';
@@ -99,7 +100,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const adapter = new TeamsEdgeAdapter(auth);
 
-  const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger };
+  const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger, refusals: createRefusalBudget({ clock, logger }) };
   // The owner names this process slot in the store's leases and run claims. On a fixed port it is
   // host:port: two live processes cannot listen on one host and port, so a restart may take back
   // at once what its earlier life held. On port 0 the slot is not stable, so it is random.

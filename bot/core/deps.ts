@@ -9,6 +9,7 @@ import type { ActionSigner } from '../security/signing';
 import type { Authorizer } from '../security/authorizer';
 import type { BotStore, StoredConversationReference } from '../store/types';
 import type { DigestService } from '../digest/scheduler';
+import type { RefusalBudget } from './audit';
 
 export interface Clock {
   now(): number;
@@ -27,6 +28,8 @@ export interface CoreDeps {
   background?: BackgroundWork;
   /** Scheduled digests; handlers tell it about new and removed subscriptions. Set by the composition root. */
   digests?: DigestService;
+  /** How many refusals are stored one by one (the rest are counted in the log); none: all are stored. */
+  refusals?: RefusalBudget;
 }
 
 /** Work that continues after the invoke has been answered. */

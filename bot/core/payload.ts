@@ -1,7 +1,8 @@
 // A verified signature proves the bot wrote a button's data; it does not make the data safe to put
 // in a URL. This turns the signed payload back into a typed ActionPayload, checking every field as
 // if it came from a stranger: the verb must match the invoke, the scope must be configured, and
-// every id must pass the ARM client's validation.
+// every id must pass the ARM client's validation (a PimValidationError, refused as `invalidId`).
+// Every other refusal names its reason code on the BotError.
 import type { ActionPayload, ActionVerb } from '../../cards';
 import { ACTION_VERBS } from '../../cards';
 import { normalizeScope, validateId } from '../azure/validate';
@@ -9,9 +10,11 @@ import { BotError } from './errors';
 
 const SEVERITIES = new Set(['High', 'Medium', 'Low']);
 
+const FRESH_CARD = 'Open a fresh card with `alerts`.';
+
 function str(p: Record<string, unknown>, key: string): string {
   const v = p[key];
-  if (typeof v !== 'string' || v === '') throw new BotError('BadActionData', `This button's ${key} is missing.`, 'Open a fresh card with `alerts`.');
+  if (typeof v !== 'string' || v === '') throw new BotError('BadActionData', `This button's ${key} is missing.`, FRESH_CARD, 'malformed');
   return v;
 }
 
@@ -21,13 +24,13 @@ function optStr(p: Record<string, unknown>, key: string): string | undefined {
 
 function page(p: Record<string, unknown>): number {
   const v = p.page;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) throw new BotError('BadActionData', "This button's page number is not valid.", 'Open a fresh card with `alerts`.');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) throw new BotError('BadActionData', "This button's page number is not valid.", FRESH_CARD, 'malformed');
   return v;
 }
 
 function scopeOf(p: Record<string, unknown>, isConfigured: (scope: string) => boolean): string {
   const scope = normalizeScope(str(p, 'scope'));
-  if (!isConfigured(scope)) throw new BotError('ScopeNotConfigured', `The scope ${scope} is not one I watch any more.`, 'Type `scopes` to see the scopes I watch.');
+  if (!isConfigured(scope)) throw new BotError('ScopeNotConfigured', `The scope ${scope} is not one I watch any more.`, 'Type `scopes` to see the scopes I watch.', 'scopeNotConfigured');
   return scope;
 }
 
@@ -37,7 +40,7 @@ export function parseActionPayload(
   isConfigured: (scope: string) => boolean,
 ): ActionPayload {
   if (!(ACTION_VERBS as readonly string[]).includes(verb) || payload.verb !== verb) {
-    throw new BotError('BadActionData', "This button's action does not match its data.", 'Open a fresh card with `alerts`.');
+    throw new BotError('BadActionData', "This button's action does not match its data.", FRESH_CARD, 'verbMismatch');
   }
   const v = verb as ActionVerb;
   const alertId = () => validateId('alert', str(payload, 'alertId'));
@@ -65,7 +68,7 @@ export function parseActionPayload(
     case 'alerts': {
       const s = optStr(payload, 'scope');
       const severity = optStr(payload, 'severity');
-      if (severity !== undefined && !SEVERITIES.has(severity)) throw new BotError('BadActionData', "This button's severity is not valid.", 'Open a fresh card with `alerts`.');
+      if (severity !== undefined && !SEVERITIES.has(severity)) throw new BotError('BadActionData', "This button's severity is not valid.", FRESH_CARD, 'malformed');
       return {
         verb: v,
         scope: s === undefined || s === 'all' ? s : scopeOf(payload, isConfigured),
@@ -77,7 +80,7 @@ export function parseActionPayload(
       return { verb: v, page: page(payload) };
     case 'unsubscribe': {
       const id = str(payload, 'subscriptionId');
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new BotError('BadActionData', "This button's subscription id is not valid.", 'Type `subscriptions` for a fresh list.');
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new BotError('BadActionData', "This button's subscription id is not valid.", 'Type `subscriptions` for a fresh list.', 'invalidId');
       return { verb: v, subscriptionId: id };
     }
     case 'help':

@@ -2,7 +2,8 @@
 // signature), and reaches exactly one handler — one per command name and one per card verb, both
 // typed tables so that a new command or verb does not compile until it has its handler. Every
 // failure a person can act on becomes an error card; anything else is logged as a bug and answered
-// with an apology and the request id.
+// with an apology and the request id. Every refusal here is audited with its reason code; a
+// message's text is never stored, only that a message was refused.
 import type { ConversationReference } from 'botbuilder';
 import { buildErrorCard, buildHelpCard, type ActionPayload, type ActionVerb } from '../../cards';
 import { isArmError } from '../azure/errors';
@@ -12,9 +13,12 @@ import { parseCommand, type CommandOf } from '../commands/parser';
 import { tenantAllowed } from '../security/authorizer';
 import type { BotCore, ConversationEvent } from '../edge/teamsBot';
 import { cardContextOf, type CoreDeps } from './deps';
+import { audit, type Actor } from './audit';
 import { BotError } from './errors';
+import type { RefusalReason } from '../store/types';
+import type { VerifyFailureCode } from '../security/signing';
 import { parseActionPayload } from './payload';
-import type { ActionReply, IncomingAction, IncomingMessage, Reply } from './turn';
+import type { ActionReply, ConversationInfo, IncomingAction, IncomingMessage, Reply } from './turn';
 
 export interface MessageTurn {
   message: IncomingMessage;
@@ -28,6 +32,8 @@ export interface ActionTurn {
   inputs: Record<string, unknown>;
   /** The nonce of the signed data, for replay protection. */
   nonce: string;
+  /** When the signed data expires (ms since the epoch): its nonce is kept at least this long. */
+  expiresAt: number;
 }
 
 export type CommandHandlers = { [N in CommandName]: (deps: CoreDeps, cmd: CommandOf<N>, turn: MessageTurn) => Promise<Reply[]> };
@@ -77,18 +83,53 @@ function titleFor(code: BotError['code']): string {
   }
 }
 
-function checkTenant(deps: CoreDeps, tenantId: string | undefined): void {
-  if (!tenantAllowed(tenantId, deps.config.authz.allowedTenants)) {
-    throw new BotError('TenantNotAllowed', 'This bot only serves its own organisation, and your tenant is not one of them.', 'Ask your admin to add your tenant to PIM_ALLOWED_TENANTS if it should be.');
-  }
+/** How a tenant id from an activity is shown in an audit sentence: short, whatever was sent. */
+function shown(tenantId: string): string {
+  return JSON.stringify(tenantId.length > 64 ? `${tenantId.slice(0, 63)}…` : tenantId);
 }
+
+/** Why this conversation's tenant may not be served, if it may not. */
+function tenantRefusal(deps: CoreDeps, conversation: ConversationInfo): { reason: RefusalReason; detail: string; error: BotError } | undefined {
+  const { channelData, conversation: fromConversation } = conversation.tenantSources ?? {};
+  if (channelData !== undefined && fromConversation !== undefined && channelData.trim().toLowerCase() !== fromConversation.trim().toLowerCase()) {
+    return {
+      reason: 'tenantMismatch',
+      detail: `The activity named two tenants: channelData.tenant.id ${shown(channelData)} and conversation.tenantId ${shown(fromConversation)}.`,
+      error: new BotError('TenantNotAllowed', 'This message names two different tenants, so I did not act on it.', 'If this keeps happening, tell your admin.', 'tenantMismatch'),
+    };
+  }
+  if (!tenantAllowed(conversation.tenantId, deps.config.authz.allowedTenants)) {
+    return {
+      reason: 'tenantNotAllowed',
+      detail: conversation.tenantId ? `The tenant ${shown(conversation.tenantId)} is not in PIM_ALLOWED_TENANTS.` : 'The activity named no tenant.',
+      error: new BotError('TenantNotAllowed', 'This bot only serves its own organisation, and your tenant is not one of them.', 'Ask your admin to add your tenant to PIM_ALLOWED_TENANTS if it should be.', 'tenantNotAllowed'),
+    };
+  }
+  return undefined;
+}
+
+/** Refuses (and audits) a turn from a tenant this bot does not serve. */
+async function checkTenant(deps: CoreDeps, who: Actor & { conversation: ConversationInfo }, action: string): Promise<void> {
+  const refusal = tenantRefusal(deps, who.conversation);
+  if (!refusal) return;
+  await audit(deps, who, { action, result: 'refused', reason: refusal.reason, detail: refusal.detail });
+  throw refusal.error;
+}
+
+const SIGNATURE_REFUSALS: Readonly<Record<VerifyFailureCode, RefusalReason>> = {
+  Unsigned: 'unsigned',
+  BadSignature: 'badSignature',
+  Expired: 'expired',
+  Malformed: 'malformed',
+};
 
 export function createBotCore(deps: CoreDeps, handlers: CoreHandlers): BotCore {
   return {
     async onMessage(message, reference) {
       const log = deps.logger.child({ activityId: message.activityId, conversationType: message.conversation.type });
       try {
-        checkTenant(deps, message.conversation.tenantId);
+        // Refused before parsing: the text of a message from outside is neither read nor stored.
+        await checkTenant(deps, message, 'message');
         const turn: MessageTurn = { message, reference };
         await handlers.onMessageSeen?.(deps, turn);
         const parsed = parseCommand({ text: message.text, entities: message.entities, botId: message.botId });
@@ -121,24 +162,24 @@ export function createBotCore(deps: CoreDeps, handlers: CoreHandlers): BotCore {
     async onAction(action, reference) {
       const log = deps.logger.child({ activityId: action.activityId, verb: action.verb });
       try {
-        checkTenant(deps, action.conversation.tenantId);
+        const verb = action.verb || 'unknown';
+        await checkTenant(deps, action, verb);
         const verified = deps.signer.verify(action.data);
         if (!verified.ok) {
           log.warn({ code: verified.code }, 'refused card action data');
-          await deps.store.appendAudit({
-            at: new Date(deps.clock.now()).toISOString(),
-            actorObjectId: action.from.aadObjectId,
-            actorName: action.from.name,
-            tenantId: action.conversation.tenantId,
-            action: action.verb || 'unknown',
-            result: 'refused',
-            detail: `Card data refused (${verified.code}).`,
-            conversationId: action.conversation.id,
-          });
-          throw new BotError('BadActionData', verified.message);
+          await audit(deps, action, { action: verb, result: 'refused', reason: SIGNATURE_REFUSALS[verified.code], detail: `Card data refused (${verified.code}).` });
+          throw new BotError('BadActionData', verified.message, undefined, SIGNATURE_REFUSALS[verified.code]);
         }
-        const payload = parseActionPayload(action.verb, verified.payload, (scope) => deps.scopes.some((s) => s.scope.toLowerCase() === scope.toLowerCase()));
-        const turn: ActionTurn = { action, reference, inputs: verified.inputs, nonce: verified.nonce };
+        let payload: ActionPayload;
+        try {
+          payload = parseActionPayload(action.verb, verified.payload, (scope) => deps.scopes.some((s) => s.scope.toLowerCase() === scope.toLowerCase()));
+        } catch (err) {
+          const reason: RefusalReason = err instanceof BotError && err.refusal ? err.refusal : err instanceof PimValidationError ? 'invalidId' : 'malformed';
+          log.warn({ reason }, 'refused signed card action data');
+          await audit(deps, action, { action: verb, result: 'refused', reason, detail: `Signed card data refused: ${(err as Error).message}` });
+          throw err;
+        }
+        const turn: ActionTurn = { action, reference, inputs: verified.inputs, nonce: verified.nonce, expiresAt: verified.expiresAt };
         log.info('card action');
         const handler = handlers.actions[payload.verb] as (d: CoreDeps, p: ActionPayload, t: ActionTurn) => Promise<ActionReply>;
         return await handler(deps, payload, turn);
@@ -150,7 +191,11 @@ export function createBotCore(deps: CoreDeps, handlers: CoreHandlers): BotCore {
     async onConversationEvent(event) {
       if (!handlers.onConversationEvent) return [];
       try {
-        if (!tenantAllowed(event.conversation.tenantId, deps.config.authz.allowedTenants)) return [];
+        const refusal = tenantRefusal(deps, event.conversation);
+        if (refusal) {
+          await audit(deps, event, { action: event.kind, result: 'refused', reason: refusal.reason, detail: refusal.detail });
+          return [];
+        }
         return await handlers.onConversationEvent(deps, event);
       } catch (err) {
         deps.logger.error({ err: { message: (err as Error).message } }, 'conversation event failed');

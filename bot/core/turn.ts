@@ -14,7 +14,13 @@ export type ConversationType = 'personal' | 'channel' | 'groupChat';
 export interface ConversationInfo {
   id: string;
   type: ConversationType;
+  /** The tenant the turn is served for: channelData.tenant.id, else conversation.tenantId. */
   tenantId?: string;
+  /**
+   * Both places Teams names the tenant, as sent: they must agree, and a turn where they do not is
+   * refused as suspicious (the router checks it before anything else).
+   */
+  tenantSources?: { channelData?: string; conversation?: string };
   teamId?: string;
   channelId?: string;
 }

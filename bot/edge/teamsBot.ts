@@ -27,6 +27,13 @@ export interface BotCore {
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
+/**
+ * The longest invoke verb passed on (the longest real one has 16 characters). A longer verb is cut
+ * here, so it reaches the core only as an unknown verb of this length, which the core refuses and
+ * audits as not matching its data; the rest of it goes no further than this file.
+ */
+export const MAX_VERB_CHARS = 64;
+
 export function toActivity(reply: Reply): Partial<import('botbuilder').Activity> {
   if ('card' in reply) return MessageFactory.attachment(CardFactory.adaptiveCard(reply.card));
   return MessageFactory.text(reply.text);
@@ -37,10 +44,13 @@ function conversationOf(context: TurnContext): ConversationInfo {
   const cd = (a.channelData ?? {}) as { tenant?: { id?: string }; team?: { id?: string }; channel?: { id?: string } };
   const raw = (a.conversation?.conversationType ?? '').toLowerCase();
   const type: ConversationType = raw === 'channel' ? 'channel' : raw === 'groupchat' ? 'groupChat' : raw === 'personal' ? 'personal' : a.conversation?.isGroup ? 'groupChat' : 'personal';
+  const fromChannelData = typeof cd.tenant?.id === 'string' ? cd.tenant.id : undefined;
+  const fromConversation = typeof a.conversation?.tenantId === 'string' ? a.conversation.tenantId : undefined;
   return {
     id: a.conversation?.id ?? '',
     type,
-    tenantId: cd.tenant?.id ?? a.conversation?.tenantId,
+    tenantId: fromChannelData ?? fromConversation,
+    tenantSources: { channelData: fromChannelData, conversation: fromConversation },
     teamId: cd.team?.id,
     channelId: cd.channel?.id,
   };
@@ -115,7 +125,9 @@ export class PimTeamsBot extends ActivityHandler {
       return super.onInvokeActivity(context);
     }
     const value = (a.value ?? {}) as { action?: { type?: string; verb?: unknown; data?: unknown } };
-    const verb = typeof value.action?.verb === 'string' ? value.action.verb : '';
+    const raw = typeof value.action?.verb === 'string' ? value.action.verb : '';
+    const verb = raw.length > MAX_VERB_CHARS ? raw.slice(0, MAX_VERB_CHARS) : raw;
+    if (verb !== raw) this.logger.warn({ verbLength: raw.length }, 'an invoke verb longer than any real one was cut at the edge');
     const action: IncomingAction = {
       kind: 'action',
       ...base(context),

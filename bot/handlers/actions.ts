@@ -1,22 +1,31 @@
 // The buttons that change Azure: dismiss, remediate, refresh, configure. Each write runs under the
-// bot's managed identity, so each one is lent only to a person who could do the same in the portal
-// (the authorizer), happens once however many people click (a claim in the store), cannot be
-// replayed (the signed data's nonce), and is audited whatever the outcome.
+// bot's managed identity, so each one cannot be replayed (the signed data's nonce, checked first,
+// before any ARM read), is lent only to a person who could do the same in the portal (the
+// authorizer), happens once however many people click (a claim in the store), and is audited
+// before it is sent (`attempted`), then completed with Azure's answer.
 import { randomUUID } from 'node:crypto';
 import { buildConfigFormCard, formatDateTime, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
 import type { ConfiguredScope } from '../config';
 import { cardContextOf, type CoreDeps } from '../core/deps';
 import { BotError } from '../core/errors';
-import type { ActionReply, IncomingAction, Person } from '../core/turn';
+import type { ActionReply, Person } from '../core/turn';
 import type { ActionTurn } from '../core/router';
 import { threadRootOf } from '../edge/proactive';
-import type { AuditEntry, StoredConversationReference } from '../store/types';
+import { audit, completeAttempt, type Actor } from '../core/audit';
+import type { RefusalReason, StoredConversationReference } from '../store/types';
 import { configCard, detailCard, summaryCard } from './read';
 import { configuredScope, operatorRoles } from './lookup';
 
 /** How long a claim on a write stays: long enough to absorb double clicks and racing colleagues. */
 const CLAIM_TTL_MS = 15 * 60_000;
+/**
+ * A used nonce is kept this long past its button's signed expiry, for instances whose clocks
+ * disagree a little; until then the signature check would still accept a replay.
+ */
+const NONCE_GRACE_MS = 60 * 60_000;
+
+export { audit };
 
 type Verb<V extends ActionPayload['verb']> = Extract<ActionPayload, { verb: V }>;
 
@@ -33,69 +42,74 @@ function timeText(deps: CoreDeps, iso: string): string {
   return formatDateTime(iso, { timeZone: deps.config.timeZone });
 }
 
-export async function audit(deps: CoreDeps, action: IncomingAction | { from: Person; conversation: { id: string; tenantId?: string } }, entry: Omit<AuditEntry, 'at' | 'actorObjectId' | 'actorName' | 'tenantId' | 'conversationId'>): Promise<void> {
-  await deps.store.appendAudit({
-    at: nowIso(deps),
-    actorObjectId: action.from.aadObjectId,
-    actorName: action.from.name,
-    tenantId: action.conversation.tenantId,
-    conversationId: action.conversation.id,
-    ...entry,
-  });
+/** The code a refusal by the authorizer is audited with. */
+function refusalOf(person: Person, decision: { deniedBy?: unknown }): RefusalReason {
+  if (!person.aadObjectId) return 'missingObjectId';
+  return decision.deniedBy ? 'denyAssignment' : 'notAuthorized';
 }
 
 /** Refuses (and audits) a person who may not change this scope. */
-export async function authorize(
-  deps: CoreDeps,
-  turn: { from: Person; conversation: { id: string; tenantId?: string } },
-  scope: ConfiguredScope,
-  what: { action: string; alertId?: string; incidentId?: string },
-): Promise<void> {
+export async function authorize(deps: CoreDeps, turn: Actor, scope: ConfiguredScope, what: { action: string; alertId?: string; incidentId?: string }): Promise<void> {
   const decision = await deps.authorizer.canAct({ objectId: turn.from.aadObjectId, name: turn.from.name, tenantId: turn.conversation.tenantId }, scope.scope);
   if (decision.allowed) return;
-  await audit(deps, turn, { action: what.action, scope: scope.scope, alertId: what.alertId, incidentId: what.incidentId, result: 'refused', detail: decision.reason });
+  await audit(deps, turn, { action: what.action, scope: scope.scope, alertId: what.alertId, incidentId: what.incidentId, result: 'refused', reason: refusalOf(turn.from, decision), detail: decision.reason });
   throw new BotError('NotAuthorized', decision.reason, `Ask someone with ${operatorRoles(scope)} to do it.`);
 }
 
-/** The signed data of a write button may be used once. */
-async function refuseReplay(deps: CoreDeps, turn: ActionTurn, what: { action: string; scope: string; alertId?: string; incidentId?: string }): Promise<void> {
+type Target = { action: string; scope: string; alertId?: string; incidentId?: string };
+
+/**
+ * The signed data of a write button may be used once. Checked before authorization, so that a
+ * replay costs no ARM read, and on its own: a completed claim lapses after CLAIM_TTL_MS, but the
+ * nonce is kept as long as its button could be valid.
+ */
+async function refuseReplay(deps: CoreDeps, turn: ActionTurn, what: Target): Promise<void> {
   if (!(await deps.store.isNonceUsed(turn.nonce))) return;
-  await audit(deps, turn.action, { ...what, result: 'refused', detail: 'Replayed a card action that had already completed.' });
-  throw new BotError('AlreadyDone', 'This button was already used and its change is done.', 'Open a fresh card with `alerts` to act again.');
+  await audit(deps, turn.action, { ...what, result: 'refused', reason: 'replay', detail: 'Replayed a card action that had already completed.' });
+  throw new BotError('AlreadyDone', 'This button was already used and its change is done.', 'Open a fresh card with `alerts` to act again.', 'replay');
 }
+
+/** How a completed write is recorded on its `attempted` audit entry. */
+type Outcome = { result: 'succeeded' | 'started'; detail: string; armRequestId?: string };
 
 /**
  * Runs one ARM write at most once per key: the winner writes, everyone else is told who did it.
- * Returns undefined to the loser (the caller shows the current state with `already…` banner).
+ * The winner's attempt is audited (`attempted`) before the write is sent and completed with the
+ * outcome after, so a crash in between leaves an entry whose outcome is unknown, never none.
  */
 async function once<T>(
   deps: CoreDeps,
   turn: ActionTurn,
   key: string,
-  what: { action: string; scope: string; alertId?: string; incidentId?: string },
+  what: Target,
+  attempt: string,
   write: () => Promise<T>,
+  outcome: (value: T) => Outcome,
 ): Promise<{ done: true; value: T } | { done: false; by: string; at: string }> {
   const at = nowIso(deps);
   const claim = await deps.store.claimAction(key, { objectId: turn.action.from.aadObjectId, name: turn.action.from.name }, at, CLAIM_TTL_MS);
   if (!claim.claimed) {
-    await audit(deps, turn.action, { ...what, result: 'refused', detail: `Already ${claim.result ?? 'in progress'} by ${claim.by.name ?? 'someone'}.` });
+    await audit(deps, turn.action, { ...what, result: 'refused', reason: 'claimLost', detail: `Already ${claim.result ?? 'in progress'} by ${claim.by.name ?? 'someone'}.` });
     return { done: false, by: claim.by.name ?? 'someone', at: claim.at };
   }
+  let id: string | undefined;
+  let value: T;
   try {
-    const value = await write();
-    await deps.store.completeAction(key, what.action === 'dismiss' ? 'dismissed' : what.action === 'remediate' ? 'remediated' : 'done');
-    await deps.store.markNonceUsed(turn.nonce, new Date(deps.clock.now() + 8 * 24 * 3600_000).toISOString());
-    return { done: true, value };
+    id = await audit(deps, turn.action, { ...what, result: 'attempted', detail: attempt });
+    value = await write();
   } catch (err) {
+    // Nothing was changed (or the write failed): the button may be tried again.
     await deps.store.releaseAction(key);
-    await audit(deps, turn.action, {
-      ...what,
-      result: 'failed',
-      detail: err instanceof Error ? err.message : String(err),
-      armRequestId: isArmError(err) ? err.requestId : undefined,
-    });
+    if (id !== undefined) {
+      await completeAttempt(deps, id, { result: 'failed', detail: err instanceof Error ? err.message : String(err), armRequestId: isArmError(err) ? err.requestId : undefined });
+    }
     throw err;
   }
+  // The button is spent before anything else is recorded: a replay is what must never get through.
+  await deps.store.markNonceUsed(turn.nonce, new Date(Math.max(turn.expiresAt, deps.clock.now()) + NONCE_GRACE_MS).toISOString());
+  await deps.store.completeAction(key, what.action === 'dismiss' ? 'dismissed' : what.action === 'remediate' ? 'remediated' : 'done');
+  await completeAttempt(deps, id!, outcome(value));
+  return { done: true, value };
 }
 
 async function updateForEveryone(deps: CoreDeps, turn: ActionTurn, card: Record<string, unknown>): Promise<void> {
@@ -151,14 +165,19 @@ export async function dismissConfirm(deps: CoreDeps, p: Verb<'dismissConfirm'>, 
 export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   const what = { action: 'dismiss', scope: scope.scope, alertId: p.alertId };
-  await authorize(deps, turn.action, scope, what);
   await refuseReplay(deps, turn, what);
-  const result = await once(deps, turn, `dismiss:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}`, what, () =>
-    deps.api.updateAlert(scope.scope, p.alertId, { isActive: false }),
+  await authorize(deps, turn.action, scope, what);
+  const result = await once(
+    deps,
+    turn,
+    `dismiss:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}`,
+    what,
+    'Dismissing the alert (isActive: false).',
+    () => deps.api.updateAlert(scope.scope, p.alertId, { isActive: false }),
+    (r) => ({ result: 'succeeded', detail: 'Alert dismissed (isActive: false).', armRequestId: r.requestId }),
   );
   let banner: BannerInput;
   if (result.done) {
-    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Alert dismissed (isActive: false).', armRequestId: result.value.requestId });
     banner = { text: `Dismissed by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
   } else {
     banner = { text: `Already dismissed by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
@@ -179,14 +198,19 @@ export async function remediateConfirm(deps: CoreDeps, p: Verb<'remediateConfirm
 export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   const what = { action: 'remediate', scope: scope.scope, alertId: p.alertId, incidentId: p.incidentId };
-  await authorize(deps, turn.action, scope, what);
   await refuseReplay(deps, turn, what);
-  const result = await once(deps, turn, `remediate:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}:${p.incidentId.toLowerCase()}`, what, () =>
-    deps.api.remediateAlertIncident(scope.scope, p.alertId, p.incidentId),
+  await authorize(deps, turn.action, scope, what);
+  const result = await once(
+    deps,
+    turn,
+    `remediate:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}:${p.incidentId.toLowerCase()}`,
+    what,
+    'Remediating the incident.',
+    () => deps.api.remediateAlertIncident(scope.scope, p.alertId, p.incidentId),
+    (r) => ({ result: 'succeeded', detail: 'Incident remediated.', armRequestId: r.requestId }),
   );
   let banner: BannerInput;
   if (result.done) {
-    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: 'Incident remediated.', armRequestId: result.value.requestId });
     banner = { text: `Incident ${p.incidentId} remediated by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
   } else {
     banner = { text: `Incident ${p.incidentId} already remediated by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
@@ -214,10 +238,10 @@ export async function refreshConfirm(deps: CoreDeps, p: Verb<'refreshConfirm'>, 
 export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   const what = { action: 'refresh', scope: scope.scope, alertId: p.alertId };
-  await authorize(deps, turn.action, scope, what);
   await refuseReplay(deps, turn, what);
+  await authorize(deps, turn.action, scope, what);
   const key = `refresh:${scope.scope.toLowerCase()}:${(p.alertId ?? '*').toLowerCase()}`;
-  const result = await once(deps, turn, key, what, async () => {
+  const result = await once(deps, turn, key, what, 'Starting a rescan.', async () => {
     const handle = p.alertId ? await deps.api.refreshAlert(scope.scope, p.alertId) : await deps.api.refreshAllAlerts(scope.scope);
     const id = randomUUID();
     await deps.store.addPendingOperation({
@@ -231,11 +255,10 @@ export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTu
       claimKey: key,
     });
     return { id, requestId: handle.requestId };
-  });
+  }, (r) => ({ result: 'started', detail: 'Refresh started; the result will be posted in the thread.', armRequestId: r.requestId }));
   if (!result.done) {
     return { card: await refreshView(deps, scope, p.alertId, { text: `Already refreshing — started by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' }) };
   }
-  await audit(deps, turn.action, { ...what, result: 'started', detail: 'Refresh started; the result will be posted in the thread.', armRequestId: result.value.requestId });
   deps.background?.trackOperation(result.value.id);
   return { card: await refreshView(deps, scope, p.alertId, { text: `Refreshing — started by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'accent' }) };
 }
@@ -255,15 +278,15 @@ export async function configure(deps: CoreDeps, p: Verb<'configure'>, turn: Acti
 export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   const what = { action: 'configure', scope: scope.scope, alertId: p.alertId };
-  await authorize(deps, turn.action, scope, what);
   await refuseReplay(deps, turn, what);
+  await authorize(deps, turn.action, scope, what);
   const [configuration, definition] = await Promise.all([
     deps.api.getAlertConfiguration(scope.scope, p.alertId),
     deps.api.getAlertDefinition(scope.scope, p.alertId).catch(() => undefined),
   ]);
   const parsed = parseConfigForm(configuration.properties.alertConfigurationType, turn.inputs);
   if (!parsed.ok) {
-    await audit(deps, turn.action, { ...what, result: 'refused', detail: `Invalid form: ${parsed.error}` });
+    await audit(deps, turn.action, { ...what, result: 'refused', reason: 'invalidInput', detail: `Invalid form: ${parsed.error}` });
     return {
       card: buildConfigFormCard(
         { configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId: p.alertId, formError: parsed.error, values: turn.inputs },
@@ -273,10 +296,18 @@ export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>
   }
   // Everyone looking at one card shares its nonce, so the nonce is the key: a double click or two
   // colleagues submitting the same form make one write.
-  const result = await once(deps, turn, `configure:${turn.nonce}`, what, () => deps.api.updateAlertConfiguration(scope.scope, p.alertId, parsed.update));
+  const change = JSON.stringify(parsed.update);
+  const result = await once(
+    deps,
+    turn,
+    `configure:${turn.nonce}`,
+    what,
+    `Saving the configuration: ${change}`,
+    () => deps.api.updateAlertConfiguration(scope.scope, p.alertId, parsed.update),
+    (r) => ({ result: 'succeeded', detail: `Configuration saved: ${change}`, armRequestId: r.requestId }),
+  );
   let banner: BannerInput;
   if (result.done) {
-    await audit(deps, turn.action, { ...what, result: 'succeeded', detail: `Configuration saved: ${JSON.stringify(parsed.update)}`, armRequestId: result.value.requestId });
     banner = { text: `Saved by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
   } else {
     banner = { text: `Already saved by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };

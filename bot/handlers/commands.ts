@@ -109,6 +109,12 @@ export async function auditLog(deps: CoreDeps, cmd: CommandOf<'audit'>, turn: Me
     }
   }
   if (!allowed) {
+    await audit(deps, actor(turn), {
+      action: 'audit',
+      result: 'refused',
+      reason: turn.message.from.aadObjectId ? 'notAuthorized' : 'missingObjectId',
+      detail: 'Asked for the audit log without the rights to act on any watched scope.',
+    });
     throw new BotError(
       'NotAuthorized',
       'The audit log is for operators: people with Owner or User Access Administrator on a watched Azure scope, or Privileged Role Administrator or Global Administrator in a watched directory.',

@@ -239,7 +239,7 @@ export async function unsubscribeAction(deps: CoreDeps, payload: Extract<ActionP
     return { card: await subscriptionsCard(deps, conversationId, { text: 'That digest was already stopped.', style: 'accent' }) };
   }
   if (sub.conversationId !== conversationId) {
-    await audit(deps, action, { action: 'unsubscribe', result: 'refused', detail: `The Unsubscribe button of digest ${sub.id} was used outside the conversation it posts to.` });
+    await audit(deps, action, { action: 'unsubscribe', result: 'refused', reason: 'wrongConversation', detail: `The Unsubscribe button of digest ${sub.id} was used outside the conversation it posts to.` });
     throw new BotError('NotAuthorized', 'That digest belongs to another conversation, so it cannot be stopped from here.', 'Type `subscriptions` in the conversation it posts to.');
   }
   await requireRights(deps, action, sub.scopes, 'unsubscribe');

@@ -3,10 +3,12 @@
 // simulator, answers with the updated card, updates the card for everyone and posts thread
 // replies to the fake Bot Connector. Each test asserts on the ARM calls the simulator saw.
 import { strict as assert } from 'node:assert';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { assertValidCard } from '../cards/validateCard';
 import { parseActionPayload } from '../../bot/core/payload';
 import { PRINCIPAL_IDS, PLAYGROUND_READER_OBJECT_ID, SUBSCRIPTIONS } from '../../sim/seed';
-import { ALEX, buttons, cardAction, cardText, channelMessage, personalMessage, startHarness, type Harness, type Who } from '../helpers/harness';
+import { ALEX, TENANT_ID, buttons, cardAction, cardFor, cardText, channelMessage, click, personalMessage, startHarness, writes, type Harness, type Who } from '../helpers/harness';
 
 const READER: Who = { id: '29:megan', name: 'Megan Bowen', aadObjectId: PLAYGROUND_READER_OBJECT_ID };
 const GROUP_MEMBER: Who = { id: '29:tomas', name: 'Tomás Ribeiro', aadObjectId: PRINCIPAL_IDS.pimOperatorsMember };
@@ -14,30 +16,6 @@ const CUSTOM_ROLE: Who = { id: '29:yuki', name: 'Yuki Tanaka', aadObjectId: PRIN
 const DANA: Who = { id: '29:dana', name: 'Dana Whitfield', aadObjectId: PRINCIPAL_IDS.subscriptionOwner };
 
 type Json = Record<string, any>;
-
-function writes(h: Harness): Array<{ method: string; path: string }> {
-  return h.sim.requests.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.url.split('?')[0]! }));
-}
-
-async function cardFor(h: Harness, text: string, from: Who = ALEX): Promise<Json> {
-  const msg = channelMessage(h, text, from);
-  const before = h.cardsIn(msg.conversation.id).length;
-  const res = await h.post(msg);
-  assert.equal(res.status, 200);
-  const card = h.cardsIn(msg.conversation.id)[before];
-  assert.ok(card, `a card answered "${text}"`);
-  return card;
-}
-
-async function click(h: Harness, card: Json, verb: string, from: Who = ALEX, extra: { inputs?: Record<string, unknown>; pick?: (b: { data: Json }) => boolean } = {}): Promise<Json> {
-  const b = buttons(card).find((x) => x.verb === verb && (!extra.pick || extra.pick(x)));
-  assert.ok(b, `the card has a ${verb} button (has: ${buttons(card).map((x) => x.verb).join(', ')})`);
-  const res = await h.post(cardAction(h, b, { from, inputs: extra.inputs }));
-  assert.equal(res.status, 200);
-  assert.equal(res.body.type, 'application/vnd.microsoft.card.adaptive');
-  assertValidCard(res.body.value);
-  return res.body.value;
-}
 
 describe('card actions: dismiss, remediate, configure, refresh', function () {
   let h: Harness;
@@ -279,5 +257,122 @@ describe('card action data: subscription ids', function () {
       assert.deepEqual(parseActionPayload('unsubscribe', { verb: 'unsubscribe', subscriptionId: id }, () => true), { verb: 'unsubscribe', subscriptionId: id });
     }
     assert.throws(() => parseActionPayload('unsubscribe', { verb: 'unsubscribe', subscriptionId: '../x' }, () => true), /not valid/);
+  });
+});
+
+describe('one write per change: the replay guard and the claim, each tested on its own', function () {
+  let h: Harness;
+  // The bot's clock, injected: the replay test moves it past the claim's lifetime.
+  let offsetMs = 0;
+  beforeEach(async () => {
+    offsetMs = 0;
+    // No cached decisions: a check that ran before the replay guard would show as an RBAC read.
+    // Buttons valid for 90 days, the longest PIM_ACTION_TTL_HOURS allows.
+    h = await startHarness({ env: { PIM_AUTHZ_CACHE_SECONDS: '0', PIM_ACTION_TTL_HOURS: '2160' }, overrides: { clock: { now: () => Date.now() + offsetMs } } });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const rbacReads = () => h.sim.requests.filter((r) => r.method === 'GET' && /\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions|denyAssignments)\b/i.test(r.url)).length;
+
+  it('a completed button replayed after its write claim has lapsed is refused by its nonce alone, before any ARM call', async () => {
+    const confirm = await click(h, await cardFor(h, 'alert permanent 1'), 'dismissConfirm');
+    const b = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+    assert.match(cardText((await h.post(cardAction(h, b))).body.value), /Dismissed by Alex Wilber/);
+    assert.equal(writes(h).length, 1);
+
+    // The spent nonce is kept at least as long as the button could be used.
+    const db = new Database(path.join(h.dataDir, 'pim-alerts.sqlite'), { readonly: true });
+    try {
+      const kept = db.prepare('SELECT expires_ms FROM used_nonces WHERE nonce = ?').pluck().get(b.data.n) as number;
+      assert.ok(kept >= b.data.exp, `the nonce is kept until ${new Date(kept).toISOString()}, the button works until ${new Date(b.data.exp).toISOString()}`);
+    } finally {
+      db.close();
+    }
+
+    // 89 days on: the claim on this alert (15 minutes) is long gone; the card (90 days) is still valid.
+    offsetMs = 89 * 24 * 3600_000;
+    const reads = rbacReads();
+    const replay = await h.post(cardAction(h, b));
+    assert.match(cardText(replay.body.value), /already used/);
+    assert.equal(writes(h).length, 1, 'no second write');
+    assert.equal(rbacReads(), reads, 'the replay cost no RBAC read: the guard runs before authorization');
+    const [row] = await h.app.deps.store.latestAudit(1);
+    assert.deepEqual([row!.result, row!.reason], ['refused', 'replay']);
+  });
+
+  it('two people clicking Dismiss on two different cards for the same alert at once make one write: the claim', async () => {
+    const alexCard = await click(h, await cardFor(h, 'alert permanent 1', ALEX), 'dismissConfirm');
+    const danaCard = await click(h, await cardFor(h, 'alert permanent 1', ALEX), 'dismissConfirm', DANA);
+    const alexButton = buttons(alexCard).find((x) => x.verb === 'dismiss')!;
+    const danaButton = buttons(danaCard).find((x) => x.verb === 'dismiss')!;
+    assert.notEqual(alexButton.data.n, danaButton.data.n, 'two cards, two nonces: the replay guard cannot tell them apart');
+
+    const held = h.holdWrites();
+    const alex = h.post(cardAction(h, alexButton, { from: ALEX }));
+    await held.first; // Alex's PATCH is at ARM, unanswered
+    const dana = h.post(cardAction(h, danaButton, { from: DANA }));
+    // Dana's click either ends (refused by the claim) or sends a second write; either way, let ARM answer.
+    await Promise.race([dana, held.second]);
+    held.release();
+    const [a, d] = await Promise.all([alex, dana]);
+
+    assert.equal(writes(h).length, 1, 'one ARM write');
+    assert.match(cardText(a.body.value), /Dismissed by Alex Wilber/);
+    assert.match(cardText(d.body.value), /Already dismissed by Alex Wilber/);
+    const rows = await h.app.deps.store.latestAudit(10);
+    assert.deepEqual(
+      rows.filter((e) => e.action === 'dismiss').map((e) => [e.actorName, e.result, e.reason]),
+      [
+        ['Dana Whitfield', 'refused', 'claimLost'],
+        ['Alex Wilber', 'succeeded', undefined],
+      ],
+    );
+  });
+});
+
+describe('write-ahead audit', function () {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('writes the attempt before the ARM write and completes the same entry with the outcome', async () => {
+    const confirm = await click(h, await cardFor(h, 'alert permanent 1'), 'dismissConfirm');
+    const b = buttons(confirm).find((x) => x.verb === 'dismiss')!;
+    const held = h.holdWrites();
+    const clicked = h.post(cardAction(h, b));
+    await held.first;
+    // ARM has the PATCH and has not answered: the attempt is already on record.
+    const [attempt] = await h.app.deps.store.latestAudit(1);
+    assert.deepEqual([attempt!.action, attempt!.result, attempt!.actorName, attempt!.alertId], ['dismiss', 'attempted', 'Alex Wilber', 'TooManyPermanentOwnersAssignedToResource']);
+    assert.equal(attempt!.scope, `subscriptions/${SUBSCRIPTIONS.production}`);
+    assert.equal(attempt!.actorObjectId, ALEX.aadObjectId);
+    assert.equal(attempt!.tenantId, TENANT_ID);
+    assert.match(attempt!.conversationId ?? '', /^19:.*@thread/);
+    assert.ok(attempt!.at, 'the time of the attempt');
+    held.release();
+    await clicked;
+    const [done, ...rest] = await h.app.deps.store.latestAudit(10);
+    assert.equal(done!.id, attempt!.id, 'the same entry, completed');
+    assert.equal(done!.result, 'succeeded');
+    assert.match(done!.armRequestId ?? '', /^[0-9a-f-]{36}$/);
+    assert.ok(done!.completedAt && done!.completedAt >= done!.at, 'the completion time is recorded');
+    assert.ok(!rest.some((e) => e.action === 'dismiss' && e.result !== 'awaitingConfirmation'), 'no second entry for the same write');
+  });
+
+  it('a write Azure refuses completes its attempt as failed, with the ARM request id', async () => {
+    const confirm = await click(h, await cardFor(h, 'alert duplicate 1'), 'remediateConfirm');
+    h.sim.setFaults({ rate500: 1 });
+    const res = await h.post(cardAction(h, buttons(confirm).find((x) => x.verb === 'remediate')!));
+    h.sim.setFaults({});
+    assert.match(cardText(res.body.value), /Azure refused|went wrong|try again/i);
+    const [row] = await h.app.deps.store.latestAudit(1);
+    assert.deepEqual([row!.action, row!.result], ['remediate', 'failed']);
+    assert.match(row!.armRequestId ?? '', /^[0-9a-f-]{36}$/);
   });
 });

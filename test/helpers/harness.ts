@@ -2,6 +2,7 @@
 // restify server, CloudAdapter, SQLite store, ARM client and signer, talking to the in-process PIM
 // simulator as ARM and to a recording fake of the Bot Connector service as Teams. Tests post
 // Teams-shaped activities (test/fixtures/teams) to /api/messages and read what the bot sent.
+import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { silentLogger } from '../../bot/log';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/server';
 import { PLAYGROUND_USER_OBJECT_ID } from '../../sim/seed';
 import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../fakes/connector';
+import { assertValidCard } from '../cards/validateCard';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TENANT_ID = '7f3c9a2e-1d4b-4c8e-a6f0-2b5d7e9c1a30';
@@ -32,7 +34,18 @@ export interface Harness {
   post(activity: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Cards the bot sent into a conversation (newest last). */
   cardsIn(conversationId: string): Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Holds ARM's answers to every write from now until `release()`: `first` and `second` resolve
+   * when the first and the second write have arrived. Reads are answered as usual.
+   */
+  holdWrites(): HeldWrites;
   close(): Promise<void>;
+}
+
+export interface HeldWrites {
+  first: Promise<void>;
+  second: Promise<void>;
+  release(): void;
 }
 
 export interface HarnessOptions {
@@ -45,7 +58,8 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sim = await startSimulator({ refreshDurationMs: 300, ...options.sim });
+  let gate: ((r: { method: string; url: string }) => Promise<void> | void) | undefined;
+  const sim = await startSimulator({ refreshDurationMs: 300, ...options.sim, beforeReply: (r) => gate?.(r) ?? options.sim?.beforeReply?.(r) });
   const connector = await startFakeConnector({ perConversation: false, global: false, ...options.connector });
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pim-bot-'));
   const config = loadConfig(
@@ -87,6 +101,27 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         .flatMap((a) => ((a.activity.attachments as Array<{ contentType: string; content: Record<string, unknown> }>) ?? []))
         .filter((att) => att.contentType === 'application/vnd.microsoft.card.adaptive')
         .map((att) => att.content);
+    },
+    holdWrites() {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const arrived: Array<() => void> = [];
+      const first = new Promise<void>((r) => arrived.push(r));
+      const second = new Promise<void>((r) => arrived.push(r));
+      let count = 0;
+      gate = (r) => {
+        if (r.method === 'GET') return undefined;
+        arrived[count++]?.();
+        return released;
+      };
+      return {
+        first,
+        second,
+        release() {
+          gate = undefined;
+          release();
+        },
+      };
     },
     async close() {
       await app.close();
@@ -173,6 +208,35 @@ export function cardAction(
   a.channelData = envelope.channelData;
   a.replyToId = opts.cardActivityId ?? 'card-activity-1';
   return a;
+}
+
+// ---- driving the bot as a person would ----
+
+/** The writes ARM saw (every request but a GET), in order. */
+export function writes(h: Pick<Harness, 'sim'>): Array<{ method: string; path: string }> {
+  return h.sim.requests.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.url.split('?')[0]! }));
+}
+
+/** Types `text` in a channel and returns the card the bot answered with. */
+export async function cardFor(h: Harness, text: string, from: Who = ALEX): Promise<Json> {
+  const msg = channelMessage(h, text, from);
+  const before = h.cardsIn(msg.conversation.id).length;
+  const res = await h.post(msg);
+  assert.equal(res.status, 200);
+  const card = h.cardsIn(msg.conversation.id)[before];
+  assert.ok(card, `a card answered "${text}"`);
+  return card;
+}
+
+/** Clicks the card's button with this verb and returns the (valid) card the bot answered with. */
+export async function click(h: Harness, card: Json, verb: string, from: Who = ALEX, extra: { inputs?: Record<string, unknown>; pick?: (b: { data: Json }) => boolean } = {}): Promise<Json> {
+  const b = buttons(card).find((x) => x.verb === verb && (!extra.pick || extra.pick(x)));
+  assert.ok(b, `the card has a ${verb} button (has: ${buttons(card).map((x) => x.verb).join(', ')})`);
+  const res = await h.post(cardAction(h, b, { from, inputs: extra.inputs }));
+  assert.equal(res.status, 200);
+  assert.equal(res.body.type, 'application/vnd.microsoft.card.adaptive');
+  assertValidCard(res.body.value);
+  return res.body.value;
 }
 
 /** Every Action.Execute in a card, depth-first. */

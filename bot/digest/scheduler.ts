@@ -19,12 +19,18 @@
 // bot was down is sent once at start-up when the bot is back within one period of it (before the
 // schedule's following instant). Later than that it is stale: nothing is sent for it, and the next
 // regular run carries every change since the last digest.
+//
+// Tenants: a digest goes only to a conversation whose tenant is in PIM_ALLOWED_TENANTS. At each
+// tick (the first runs at start-up) a subscription of another tenant is paused (disabled, with a reason that says
+// why, and logged), and one paused so is resumed once its tenant is allowed again; a run due in
+// between checks the tenant too before it sends anything.
 import { hostname } from 'node:os';
 import type { Activity } from 'botbuilder';
 import { buildDigestCard, cardAttachment } from '../../cards';
 import { nextRun } from '../commands/schedule';
 import { cardContextOf, type Clock, type CoreDeps } from '../core/deps';
 import { readAlertsAcrossScopes, type ScopeAlerts } from '../core/reader';
+import { tenantAllowed } from '../security/authorizer';
 import type { DeliveryResult } from '../delivery';
 import type { Logger } from '../log';
 import type { StoredConversationReference, Subscription } from '../store/types';
@@ -122,6 +128,10 @@ interface Entry {
 }
 
 const lockKey = (subscriptionId: string, runAt: string) => `digest-run:${subscriptionId}:${runAt}`;
+
+function tenantPauseReason(tenantId: string | undefined): string {
+  return `Paused: this conversation's tenant ${tenantId ?? '(none)'} is not in PIM_ALLOWED_TENANTS; the digest resumes by itself once the tenant is allowed again.`;
+}
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createDigestScheduler(opts: DigestSchedulerOptions): DigestService {
@@ -141,6 +151,8 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   let stopped = false;
   /** When a lock of someone else's interrupted run lapses and it can be finished. */
   let orphanAt: number | undefined;
+  /** Subscriptions paused for their tenant: while there are any, the timer ticks at least hourly to look again. */
+  let pausedForTenant = 0;
   let chain: Promise<unknown> = Promise.resolve();
 
   function enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -174,6 +186,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     if (!started || stopped) return;
     let earliest = orphanAt ?? Infinity;
     for (const e of entries.values()) if (e.next && e.next.getTime() < earliest) earliest = e.next.getTime();
+    if (pausedForTenant > 0) earliest = Math.min(earliest, clock.now() + MAX_TIMER_MS);
     if (earliest === Infinity) return;
     const delay = Math.min(Math.max(0, earliest - clock.now()), MAX_TIMER_MS);
     handle = timers.setTimeout(() => {
@@ -196,9 +209,48 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     );
   }
 
+  function tenantOk(ref: StoredConversationReference): boolean {
+    return tenantAllowed(ref.conversation.tenantId, deps.config.authz.allowedTenants);
+  }
+
+  async function pause(sub: Subscription, ref: StoredConversationReference): Promise<void> {
+    entries.delete(sub.id);
+    if (!(await store.pauseSubscription(sub.id, 'tenantNotAllowed', tenantPauseReason(ref.conversation.tenantId)))) return;
+    logger.warn({ subscription: sub.id, conversationId: sub.conversationId, tenantId: ref.conversation.tenantId }, "paused a digest: its conversation's tenant is not in PIM_ALLOWED_TENANTS");
+  }
+
+  /** Pauses subscriptions whose tenant is not allowed; resumes those paused so whose tenant is allowed again. */
+  async function applyTenantPolicy(): Promise<void> {
+    let paused = 0;
+    for (const sub of await store.listSubscriptions()) {
+      const pausedHere = !sub.enabled && sub.pausedFor === 'tenantNotAllowed';
+      if (!sub.enabled && !pausedHere) continue;
+      // Without a stored reference the tenant is unknown; the run says so when it cannot send.
+      const ref = await store.getConversation(sub.conversationId);
+      if (!ref) continue;
+      if (sub.enabled && !tenantOk(ref)) {
+        await pause(sub, ref);
+        paused++;
+      } else if (pausedHere && tenantOk(ref)) {
+        if (await store.resumeSubscription(sub.id, 'tenantNotAllowed')) {
+          const resumed: Subscription = { ...sub, enabled: true };
+          delete resumed.pausedFor;
+          delete resumed.disabledReason;
+          // From now on: what was not sent while paused is not caught up.
+          entries.set(sub.id, { sub: resumed, next: safeNext(resumed, new Date(clock.now())) });
+          logger.info({ subscription: sub.id, conversationId: sub.conversationId, tenantId: ref.conversation.tenantId }, "resumed a digest: its conversation's tenant is allowed again");
+        }
+      } else if (pausedHere) {
+        paused++;
+      }
+    }
+    pausedForTenant = paused;
+  }
+
   async function tick(): Promise<RunReport> {
     const report = emptyReport();
     if (stopped) return report;
+    await applyTenantPolicy();
     const now = clock.now();
     await finishInterrupted(now, report);
     await runDueAt(now, report);
@@ -213,13 +265,20 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     const record = (outcome: RunOutcome, extra: { reason?: string; activityId?: string } = {}) =>
       report.runs.push({ subscriptionId: sub.id, conversationId: sub.conversationId, runAt, outcome, ...extra });
     try {
+      const ref = await store.getConversation(sub.conversationId);
+      if (ref && !tenantOk(ref)) {
+        await pause(sub, ref);
+        pausedForTenant++;
+        await store.completeDigestRun(sub.id, runAt, 'skipped');
+        record('skipped', { reason: tenantPauseReason(ref.conversation.tenantId) });
+        return;
+      }
       const composed = composeDigest({ scopes: sub.scopes, severity: sub.severity }, sub.label, deps.scopes, reads, sub.lastSnapshot);
       if (!shouldSend(sub.mode, composed.diff)) {
         await store.completeDigestRun(sub.id, runAt, 'skipped', composed.snapshot);
         record('skipped', { reason: 'Nothing changed since the last digest.' });
         return;
       }
-      const ref = await store.getConversation(sub.conversationId);
       if (!ref) {
         await store.completeDigestRun(sub.id, runAt, 'failed');
         log.warn('no conversation reference is stored for a subscribed conversation; the digest was not sent');
@@ -379,7 +438,8 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
       entries.clear();
       for (const sub of await store.listSubscriptions({ enabledOnly: true })) entries.set(sub.id, { sub, next: firstRunOf(sub) });
       logger.info({ subscriptions: entries.size, owner }, 'digest scheduler started');
-      // Catch-up work runs in the background: start-up does not wait for ARM and Teams.
+      // Catch-up work runs in the background: start-up does not wait for ARM and Teams. This first
+      // tick also pauses and resumes subscriptions for their tenants before anything is sent.
       void enqueue(tick);
     },
 

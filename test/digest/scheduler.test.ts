@@ -10,7 +10,8 @@ import sinon from 'sinon';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { createBotFrameworkSender, createDelivery, type Delivery } from '../../bot/delivery';
 import { createDigestScheduler, type DigestService, type DigestSchedulerOptions } from '../../bot/digest/scheduler';
-import { silentLogger } from '../../bot/log';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger } from '../../bot/log';
 import { openSqliteStore } from '../../bot/store/sqlite';
 import type { BotStore } from '../../bot/store/types';
 import { assertValidCard } from '../cards/validateCard';
@@ -18,6 +19,7 @@ import { startFakeConnector, type FakeConnector } from '../fakes/connector';
 import {
   PROD,
   RG,
+  TENANT,
   STAGING,
   cardText,
   channelRef,
@@ -342,6 +344,89 @@ describe('digest scheduler', () => {
       await clock!.tickAsync(7 * DAY);
       assert.equal(rec.attempts.filter((c) => c === GONE).length, triedBefore, 'nothing more is sent to it');
       assert.equal(rec.sent.length, 8, 'the other conversation keeps getting its digest');
+    });
+  });
+
+  describe('tenants', () => {
+    const ALLOWED_ELSEWHERE = '0b8a2c35-60f4-4b07-a3f4-6ad1f1f1c0de';
+
+    function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
+      const lines: Array<Record<string, unknown>> = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const line of chunk.toString().split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+          done();
+        },
+      });
+      return { logger: createLogger({ level: 'info', destination }), lines };
+    }
+
+    it("a conversation whose tenant is no longer allowed gets no digest: paused, logged, and resumed at a tick once it is allowed again", async () => {
+      fakeTime('2026-03-02T10:00:00Z');
+      const { deps, api, store } = makeDeps();
+      stores.push(store);
+      api.set(PROD, [makeAlert(PROD, 'DuplicateRoleCreated')]);
+      const sub = await subscribeIn(store, makeSub({ conversationId: OPS, mode: 'always', scopes: [PROD] }));
+      // The conversation's tenant (TENANT in its stored reference) was taken off PIM_ALLOWED_TENANTS.
+      deps.config.authz.allowedTenants = [ALLOWED_ELSEWHERE];
+      const { logger, lines } = recordingLogger();
+      const rec = recordingDeliver();
+      const s = scheduler({ deps, deliver: rec.deliver, logger });
+      await s.start();
+      await s.idle();
+
+      const [paused] = await store.listSubscriptions();
+      assert.deepEqual([paused!.id, paused!.enabled, paused!.pausedFor], [sub.id, false, 'tenantNotAllowed']);
+      assert.match(paused!.disabledReason!, new RegExp(`tenant ${TENANT} is not in PIM_ALLOWED_TENANTS; the digest resumes by itself`));
+      assert.ok(lines.some((l) => l.level === 'warn' && /paused a digest/.test(String(l.msg)) && l.subscription === sub.id && l.tenantId === TENANT), 'the pause is logged with the subscription and the tenant');
+
+      await clock!.tickAsync(2 * DAY);
+      assert.equal(rec.sent.length, 0, "nothing sent while paused");
+
+      deps.config.authz.allowedTenants = [ALLOWED_ELSEWHERE, TENANT];
+      await clock!.tickAsync(HOUR); // the scheduler looks again at least hourly while something is paused
+      const [resumed] = await store.listSubscriptions();
+      assert.deepEqual([resumed!.enabled, resumed!.pausedFor, resumed!.disabledReason], [true, undefined, undefined]);
+      assert.ok(lines.some((l) => /resumed a digest/.test(String(l.msg)) && l.subscription === sub.id), 'the resumption is logged');
+      assert.equal(rec.sent.length, 0, "no catch-up for what was not sent while paused");
+
+      await clock!.tickAsync(DAY);
+      assert.deepEqual(rec.sent.map((x) => [x.conversationId, x.at]), [[OPS, '2026-03-05T09:00:00.000Z']]);
+    });
+
+    it('a paused subscription resumes at start-up when its tenant is allowed again; another disabled one stays so', async () => {
+      fakeTime('2026-03-02T10:00:00Z');
+      const { deps, store } = makeDeps();
+      stores.push(store);
+      const paused = await subscribeIn(store, makeSub({ conversationId: OPS }));
+      const gone = await subscribeIn(store, makeSub({ conversationId: GONE }));
+      await store.pauseSubscription(paused.id, 'tenantNotAllowed', 'Paused: not allowed.');
+      await store.disableSubscriptionsOf(GONE, 'The bot is no longer in this conversation.');
+      const s = scheduler({ deps, deliver: recordingDeliver().deliver });
+      await s.start();
+      await s.idle();
+      const byId = new Map((await store.listSubscriptions()).map((x) => [x.id, x]));
+      assert.equal(byId.get(paused.id)!.enabled, true);
+      assert.equal(byId.get(gone.id)!.enabled, false);
+      assert.ok(s.nextRunOf(paused.id), 'the resumed subscription is scheduled');
+    });
+
+    it('a run due before the next tick checks the tenant too: nothing is sent and the subscription is paused', async () => {
+      fakeTime('2026-03-02T08:00:00Z');
+      const { deps, api, store } = makeDeps();
+      stores.push(store);
+      api.set(PROD, [makeAlert(PROD, 'DuplicateRoleCreated')]);
+      const sub = await subscribeIn(store, makeSub({ conversationId: OPS, mode: 'always', scopes: [PROD] }));
+      const rec = recordingDeliver();
+      const s = scheduler({ deps, deliver: rec.deliver });
+      await s.start();
+      await s.idle();
+      deps.config.authz.allowedTenants = [ALLOWED_ELSEWHERE];
+      const report = await s.runDue(Date.parse('2026-03-02T09:00:00Z'));
+      assert.deepEqual(report.runs.map((r) => [r.subscriptionId, r.outcome]), [[sub.id, 'skipped']]);
+      assert.match(report.runs[0]!.reason!, /not in PIM_ALLOWED_TENANTS/);
+      assert.deepEqual(rec.sent, []);
+      assert.equal((await store.listSubscriptions())[0]!.pausedFor, 'tenantNotAllowed');
     });
   });
 

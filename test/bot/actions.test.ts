@@ -348,14 +348,13 @@ describe('write-ahead audit', function () {
     const clicked = h.post(cardAction(h, b));
     await held.first;
     // ARM has the PATCH and has not answered: the attempt is already on record.
-    const [attempt] = await h.app.deps.store.latestAudit(1);
+    const [attempt] = await h.app.deps.store.latestAudit(1).finally(() => held.release());
     assert.deepEqual([attempt!.action, attempt!.result, attempt!.actorName, attempt!.alertId], ['dismiss', 'attempted', 'Alex Wilber', 'TooManyPermanentOwnersAssignedToResource']);
     assert.equal(attempt!.scope, `subscriptions/${SUBSCRIPTIONS.production}`);
     assert.equal(attempt!.actorObjectId, ALEX.aadObjectId);
     assert.equal(attempt!.tenantId, TENANT_ID);
     assert.match(attempt!.conversationId ?? '', /^19:.*@thread/);
     assert.ok(attempt!.at, 'the time of the attempt');
-    held.release();
     await clicked;
     const [done, ...rest] = await h.app.deps.store.latestAudit(10);
     assert.equal(done!.id, attempt!.id, 'the same entry, completed');

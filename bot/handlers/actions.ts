@@ -1,8 +1,8 @@
-// The buttons that change Azure: dismiss, remediate, refresh, configure. Each write runs under the
+// The buttons that change PIM: dismiss, remediate, refresh, configure. Each write runs under the
 // bot's managed identity, so each one cannot be replayed (the signed data's nonce, checked first,
-// before any ARM read), is lent only to a person who could do the same in the portal (the
+// before any ARM or Graph read), is lent only to a person who could do the same in the portal (the
 // authorizer), happens once however many people click (a claim in the store), and is audited
-// before it is sent (`attempted`), then completed with Azure's answer.
+// before it is sent (`attempted`), then completed with the service's answer.
 import { randomUUID } from 'node:crypto';
 import { buildConfigFormCard, formatDateTime, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
@@ -60,7 +60,7 @@ type Target = { action: string; scope: string; alertId?: string; incidentId?: st
 
 /**
  * The signed data of a write button may be used once. Checked before authorization, so that a
- * replay costs no ARM read, and on its own: a completed claim lapses after CLAIM_TTL_MS, but the
+ * replay costs no ARM or Graph read, and on its own: a completed claim lapses after CLAIM_TTL_MS, but the
  * nonce is kept as long as its button could be valid.
  */
 async function refuseReplay(deps: CoreDeps, turn: ActionTurn, what: Target): Promise<void> {
@@ -73,7 +73,7 @@ async function refuseReplay(deps: CoreDeps, turn: ActionTurn, what: Target): Pro
 type Outcome = { result: 'succeeded' | 'started'; detail: string; armRequestId?: string };
 
 /**
- * Runs one ARM write at most once per key: the winner writes, everyone else is told who did it.
+ * Runs one write (ARM or Graph) at most once per key: the winner writes, everyone else is told who did it.
  * The winner's attempt is audited (`attempted`) before the write is sent and completed with the
  * outcome after, so a crash in between leaves an entry whose outcome is unknown, never none.
  */

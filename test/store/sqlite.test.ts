@@ -260,6 +260,16 @@ describe('SQLite store', () => {
       const [sub] = await s.listSubscriptions({ conversationId: longConversation });
       assert.equal(sub!.createdBy.name!.length, STORE_LIMITS.name);
       assert.equal(await s.removeConversation(longConversation), 1, 'a capped id still finds its conversation and subscriptions');
+
+      // A refresh's requester and ARM's words about its outcome too.
+      await s.addPendingOperation({ ...pendingOp('op-long'), requester: { objectId: huge('o'), name: huge('n') } });
+      assert.equal(await s.leasePendingOperation('op-long', 'proc-a', '2025-03-01T12:10:00.000Z', '2025-03-01T12:00:00.000Z'), true);
+      const failed: OperationResult = { outcome: 'failed', status: 'Failed', details: [{ statusDetail: huge('e') }], durationMs: 1000, polls: 1 };
+      const kept = await s.recordOperationOutcome('op-long', 'proc-a', failed, '2025-03-01T12:00:01.000Z');
+      assert.equal(kept!.details[0]!.statusDetail!.length, STORE_LIMITS.jsonString);
+      const op = await s.getPendingOperation('op-long');
+      assert.equal(op!.requester.name!.length, STORE_LIMITS.name);
+      assert.equal(op!.outcome!.details[0]!.statusDetail!.length, STORE_LIMITS.jsonString);
     });
 
     it('keeps a bounded number of refused entries (the newest) and every other entry', async () => {

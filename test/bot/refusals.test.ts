@@ -15,6 +15,7 @@ import type { AuditEntry, RefusalReason } from '../../bot/store/types';
 import { PLAYGROUND_READER_OBJECT_ID, PRINCIPAL_IDS, SCOPES } from '../../sim/seed';
 import {
   ALEX,
+  BOT_ID,
   TENANT_ID,
   buttons,
   cardAction,
@@ -22,6 +23,7 @@ import {
   cardText,
   channelMessage,
   click,
+  fixture,
   personalMessage,
   startHarness,
   writes,
@@ -369,6 +371,24 @@ describe('refusals: what a refusal row may hold', function () {
     assert.equal(row!.actorName!.length, STORE_LIMITS.name);
     assert.ok(JSON.stringify(row).length < 4000, `the row is ${JSON.stringify(row).length} characters`);
     assert.deepEqual(writes(h), []);
+  });
+
+  it('the bot installed in a team of another tenant: nothing is sent there, and the refusal is audited', async () => {
+    const conversationId = '19:foreign0team0000000000000000000@thread.tacv2';
+    const install = {
+      ...fixture<Json>('teams/installationUpdate-add-team.docs.json'),
+      serviceUrl: h.connector.url,
+      recipient: { id: BOT_ID, name: 'Teams Bot' },
+      from: { id: ALEX.id, aadObjectId: ALEX.aadObjectId, name: ALEX.name },
+      conversation: { isGroup: true, id: conversationId, conversationType: 'channel', tenantId: OTHER_TENANT },
+      channelData: { channel: { id: conversationId }, team: { id: conversationId, name: 'Elsewhere' }, tenant: { id: OTHER_TENANT } },
+      type: 'installationUpdate',
+      action: 'add',
+    };
+    assert.equal((await h.post(install)).status, 200);
+    assert.equal(h.cardsIn(conversationId).length, 0, 'no welcome card');
+    const [row] = await h.app.deps.store.latestAudit(1);
+    assert.deepEqual([row!.result, row!.reason, row!.action, row!.tenantId, row!.conversationId], ['refused', 'tenantNotAllowed', 'installed', OTHER_TENANT, conversationId]);
   });
 
   it('a flood of refusals from one source stores its first few a minute, and is counted in the log', async () => {

@@ -1,10 +1,14 @@
 // The HTTP edge: restify serving POST /api/messages through botbuilder's CloudAdapter, plus
-// GET /healthz. It only checks that the body is an activity-shaped JSON object before handing it
-// to the adapter (which authenticates it) and turns anything unexpected into a 4xx/5xx answer:
-// no request body can crash the process.
+// GET /healthz and the manifest's pages. Everything here runs before the caller is authenticated,
+// so it reads only what it must: no body parser is installed (restify's would write multipart
+// uploads to the temp folder), other routes never read a body, and /api/messages reads one only
+// when it is declared JSON, into memory, up to a hard cap. It then checks that the body is an
+// activity-shaped object before handing it to the adapter (which authenticates it), and turns
+// anything unexpected into a 4xx/5xx answer: no request can crash the process or fill the disk.
 import restify from 'restify';
 import type { Activity, TurnContext } from 'botbuilder';
 import { isAuthenticationFailure, type TeamsEdgeAdapter } from './adapter';
+import { isJsonContentType, readJsonBody } from './body';
 import type { Logger } from '../log';
 import { PAGES } from './pages';
 
@@ -14,14 +18,34 @@ export interface ServerOptions {
   logger: Logger;
   /** Extra health detail (e.g. the scopes watched), never secrets. */
   health?: () => Record<string, unknown>;
+  /** Largest JSON body read, in bytes (512 KB: Teams activities stay far below it). */
   maxBodyBytes?: number;
 }
 
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+
 const ACTIVITY_TYPE = /^[A-Za-z]{1,40}$/;
+const MESSAGES_PATH = '/api/messages';
+
+/** A request carries a body when it declares a length above zero or a transfer encoding (chunked). */
+function declaresBody(req: restify.Request): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
 
 export function createHttpServer(opts: ServerOptions): restify.Server {
   const server = restify.createServer({ name: 'pim-alerts-teams', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: opts.maxBodyBytes ?? 512 * 1024, mapParams: false, rejectUnknown: true }));
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  // Only POST /api/messages takes a body; any other request that declares one (a GET with a body,
+  // an upload to a page or to a path that does not exist) is answered from its headers alone.
+  server.pre((req, res, next) => {
+    if (declaresBody(req) && !(req.method === 'POST' && req.getPath() === MESSAGES_PATH)) {
+      refuseUnread(res, 413, `Only POST ${MESSAGES_PATH} takes a request body.`);
+      return next(false);
+    }
+    return next();
+  });
 
   server.get('/healthz', (_req, res, next) => {
     res.send(200, { status: 'ok', ...(opts.health?.() ?? {}) });
@@ -37,13 +61,23 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
   }
 
   // The Agents Playground (and some load balancers) probe the endpoint with HEAD before posting.
-  server.head('/api/messages', (_req, res, next) => {
+  server.head(MESSAGES_PATH, (_req, res, next) => {
     res.send(200);
     return next();
   });
 
-  server.post('/api/messages', async (req, res) => {
-    const body: unknown = req.body;
+  server.post(MESSAGES_PATH, async (req, res) => {
+    if (!isJsonContentType(req.headers['content-type'])) {
+      refuseUnread(res, 415, 'Send the activity as JSON, with Content-Type: application/json.');
+      return;
+    }
+    const read = await readJsonBody(req, maxBodyBytes);
+    if (!read.ok) {
+      if (read.status === 413) refuseUnread(res, 413, read.message);
+      else res.send(read.status, { error: read.message });
+      return;
+    }
+    const body = read.value;
     if (!body || typeof body !== 'object' || Array.isArray(body) || typeof (body as { type?: unknown }).type !== 'string' || !ACTIVITY_TYPE.test((body as { type: string }).type)) {
       res.send(400, { error: 'The request body must be a Bot Framework activity (a JSON object with a type).' });
       return;
@@ -71,4 +105,13 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
     return callback();
   });
   return server;
+}
+
+/**
+ * Answers without reading (the rest of) the body and closes the connection once the answer is sent:
+ * keeping it open would make Node read and discard whatever the client still sends.
+ */
+function refuseUnread(res: restify.Response, status: number, message: string): void {
+  res.setHeader('connection', 'close');
+  res.send(status, { error: message });
 }

@@ -2,8 +2,11 @@
 // group chat go through the real HTTP edge, CloudAdapter, parser, router and handlers, the ARM
 // client reads the in-process simulator, and the cards arrive at the fake Bot Connector.
 import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { assertValidCard } from '../cards/validateCard';
 import { ALEX, buttons, cardAction, cardText, channelMessage, groupChatMessage, personalMessage, startHarness, type Harness } from '../helpers/harness';
@@ -133,6 +136,12 @@ describe('conversation: the HTTP edge', function () {
     }
   });
 
+  it('answers a malformed JSON body with 400 and one sentence', async () => {
+    const res = await fetch(`${h.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "message", ' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { error: 'The request body is not valid JSON; send the activity as one JSON object.' });
+  });
+
   for (const [name, body, type] of [
     ['not JSON', '{"type": "message", ', 'application/json'],
     ['a JSON array', '[1,2,3]', 'application/json'],
@@ -152,6 +161,167 @@ describe('conversation: the HTTP edge', function () {
     const res = await h.post({ type: 'message', text: 42, conversation: 'x', from: null, serviceUrl: 12 });
     assert.ok(res.status >= 400 && res.status < 600);
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+  });
+});
+
+// What the edge reads from a request before anyone is authenticated: nothing but headers, unless
+// it is a JSON POST to /api/messages, and then at most the body limit, in memory.
+describe('conversation: the HTTP edge reads only what it must', function () {
+  const EIGHT_MB = 8 * 1024 * 1024;
+  const MAX_BODY = 512 * 1024;
+
+  interface RawAnswer {
+    status: number;
+    body: string;
+    /** Bytes the server's socket read from this connection, headers included. */
+    serverBytesRead: number;
+  }
+
+  /**
+   * Sends a request on a raw socket, its body streamed in 64 KB chunks until the server answers
+   * (or the body is all sent), and reports what the server read. A server that reads the whole
+   * body before answering shows up as ~8 MB read.
+   */
+  async function sendRaw(
+    h: Harness,
+    opts: { method?: string; path?: string; headers: Record<string, string>; bodyBytes: number; chunked?: boolean; prefix?: string; suffix?: string },
+  ): Promise<RawAnswer> {
+    const server = h.app.server.server as http.Server;
+    const port = Number(new URL(h.url).port);
+    const accepted: net.Socket[] = [];
+    const onConnection = (s: net.Socket) => accepted.push(s);
+    server.on('connection', onConnection);
+    const client = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+    let response = '';
+    let answered = false;
+    client.on('data', (d: Buffer) => {
+      response += d.toString('latin1');
+      answered = true;
+    });
+    // The server closing the connection while the body is still being sent is the expected end.
+    client.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+    // The body is prefix, bodyBytes of filler, suffix: a well-formed upload or form when they are given.
+    const prefix = Buffer.from(opts.prefix ?? '');
+    const suffix = Buffer.from(opts.suffix ?? '');
+    const total = prefix.length + opts.bodyBytes + suffix.length;
+    const headers = { host: 'localhost', ...opts.headers, ...(opts.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) }) };
+    client.write(`${opts.method ?? 'POST'} ${opts.path ?? '/api/messages'} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    const filler = Buffer.alloc(64 * 1024, 'a');
+    const pieces = function* () {
+      if (prefix.length) yield prefix;
+      for (let n = 0; n < opts.bodyBytes; n += filler.length) yield filler.subarray(0, Math.min(filler.length, opts.bodyBytes - n));
+      if (suffix.length) yield suffix;
+    };
+    for (const piece of pieces()) {
+      if (answered || client.destroyed) break;
+      const framed = opts.chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece;
+      if (!client.write(framed)) await new Promise((resolve) => client.once('drain', resolve).once('close', resolve));
+    }
+    if (!client.destroyed && opts.chunked && !answered) client.write('0\r\n\r\n');
+    if (!answered && !client.destroyed) await new Promise((resolve) => client.once('data', resolve).once('close', resolve));
+    client.end();
+    await closed;
+    server.off('connection', onConnection);
+    const ours = accepted.find((s) => s.remotePort === client.localPort);
+    assert.ok(ours, 'the server accepted the connection');
+    if (!ours.destroyed) await new Promise((resolve) => ours.once('close', resolve));
+    const [head = '', body = ''] = response.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), body, serverBytesRead: ours.bytesRead };
+  }
+
+  const APP_ID = '6e0f5a4b-3c2d-4e1f-9a8b-7c6d5e4f3a10';
+  for (const [label, env] of [
+    ['without an app id', {}],
+    ['with MicrosoftAppId set', { MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'not-a-real-secret-but-long-enough', MicrosoftAppType: 'MultiTenant', HOST: '127.0.0.1' }],
+  ] as const) {
+    describe(label, function () {
+      let h: Harness;
+      let tempDir: string;
+      const savedTmp = { TMPDIR: process.env.TMPDIR, TMP: process.env.TMP, TEMP: process.env.TEMP };
+      before(async () => {
+        h = await startHarness({ env });
+        // os.tmpdir() follows these variables, so any upload written to "the temp folder" while
+        // these tests run lands in this empty folder.
+        tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-edge-tmp-'));
+        process.env.TMPDIR = process.env.TMP = process.env.TEMP = tempDir;
+        assert.equal(os.tmpdir(), tempDir);
+      });
+      after(async () => {
+        for (const [k, v] of Object.entries(savedTmp)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+        fs.rmSync(tempDir, { recursive: true, force: true });
+        await h.close();
+      });
+
+      // A real file upload and a real form, as a browser would send them.
+      for (const [kind, contentType, prefix, suffix] of [
+        [
+          'multipart/form-data',
+          'multipart/form-data; boundary=pim-boundary',
+          '--pim-boundary\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n',
+          '\r\n--pim-boundary--\r\n',
+        ],
+        ['form-urlencoded', 'application/x-www-form-urlencoded', 'type=message&text=', ''],
+      ] as const) {
+        it(`answers an 8 MB ${kind} POST with 415 from its headers: the body is not read and nothing is written to disk`, async () => {
+          const res = await sendRaw(h, { headers: { 'content-type': contentType }, bodyBytes: EIGHT_MB, prefix, suffix });
+          assert.equal(res.status, 415, `${kind} answered ${res.status}`);
+          assert.match(res.body, /Content-Type: application\/json/);
+          assert.ok(res.serverBytesRead < 1024 * 1024, `the server read ${res.serverBytesRead} bytes of an 8 MB body`);
+          assert.deepEqual(fs.readdirSync(tempDir), [], 'nothing was written to the temp folder');
+          assert.equal(h.connector.requests.length, 0);
+        });
+      }
+
+      it('answers 415 to every other content type, and to none', async () => {
+        for (const type of [undefined, 'text/plain', 'application/xml', 'application/json-patch+json', 'text/json', 'application/json; charset=iso-8859-1', 'application/json; charset']) {
+          const res = await fetch(`${h.url}/api/messages`, {
+            method: 'POST',
+            headers: type === undefined ? {} : { 'content-type': type },
+            body: type === undefined ? new Uint8Array(Buffer.from('{"type":"message"}')) : '{"type":"message"}',
+          });
+          assert.equal(res.status, 415, `content type ${type}`);
+        }
+      });
+
+      it('refuses a JSON body over the limit with 413: a declared length before reading it, an undeclared one at the limit', async () => {
+        const declared = await sendRaw(h, { headers: { 'content-type': 'application/json' }, bodyBytes: EIGHT_MB });
+        assert.equal(declared.status, 413);
+        assert.ok(declared.serverBytesRead < 1024 * 1024, `read ${declared.serverBytesRead} bytes`);
+        const chunked = await sendRaw(h, { headers: { 'content-type': 'application/json' }, bodyBytes: EIGHT_MB, chunked: true });
+        assert.equal(chunked.status, 413);
+        assert.ok(chunked.serverBytesRead >= MAX_BODY && chunked.serverBytesRead < 2 * 1024 * 1024, `read ${chunked.serverBytesRead} bytes`);
+        assert.deepEqual(fs.readdirSync(tempDir), []);
+      });
+
+      it('takes no body on any other route', async () => {
+        for (const [method, route] of [['GET', '/healthz'], ['POST', '/healthz'], ['GET', '/privacy'], ['PUT', '/api/messages'], ['POST', '/upload']] as const) {
+          const res = await sendRaw(h, { method, path: route, headers: { 'content-type': 'multipart/form-data; boundary=x' }, bodyBytes: EIGHT_MB });
+          assert.equal(res.status, 413, `${method} ${route}`);
+          assert.ok(res.serverBytesRead < 1024 * 1024, `${method} ${route} read ${res.serverBytesRead} bytes`);
+        }
+        assert.deepEqual(fs.readdirSync(tempDir), []);
+        assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+      });
+    });
+  }
+
+  it('accepts application/json in any case, with or without a UTF-8 charset', async () => {
+    const h = await startHarness();
+    try {
+      for (const type of ['application/json', 'Application/JSON', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'APPLICATION/JSON ; CHARSET=utf8']) {
+        const res = await h.post(channelMessage(h, 'help'), { 'content-type': type });
+        assert.equal(res.status, 200, `content type ${type}`);
+      }
+      assert.equal(h.cardsIn(channelMessage(h, 'help').conversation.id).length, 5);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -106,65 +106,208 @@ interface Token {
 
 // ---------------------------------------------------------------- text clean-up
 
+// Everything in this section runs on raw message text (up to MAX_RAW_LENGTH characters that anyone
+// in the tenant can send) and is linear in it: plain loops over character codes, no regular
+// expression with an unbounded quantifier, and each character looked at a bounded number of times.
+
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+// Sticky (matched only where it is placed) with bounded quantifiers: the longest HTML entity name
+// has 31 letters, so trying it at an `&` costs a few dozen steps at most.
+const ENTITY_AT = /&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{1,32});/iy;
 
-/** Decodes the HTML entities Teams puts in message text, in one pass (so "&amp;lt;" becomes "&lt;"). */
-export function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]+);/gi, (whole, body: string) => {
-    if (body[0] === '#') {
-      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+/** The entity's text, or undefined when it is not one we decode (it then stays as typed). */
+function decodeEntity(body: string): string | undefined {
+  if (body[0] === '#') {
+    const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : undefined;
+  }
+  return NAMED_ENTITIES[body.toLowerCase()];
+}
+
+/** Zero-width characters Teams clients leave in text; they are dropped, not read as spaces. */
+function isZeroWidth(c: number): boolean {
+  return (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff;
+}
+
+/** The characters JavaScript's \s matches (the zero-width no-break space aside: it is dropped). */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
+
+/**
+ * HTML entities decoded in one pass (so "&amp;lt;" becomes "&lt;", not "<"), zero-width characters
+ * dropped, runs of whitespace (decoded &nbsp; and newlines too) made one space, ends trimmed. Text
+ * that needs none of it (words and single spaces) is copied in one slice.
+ */
+function normaliseText(s: string): string {
+  // Strings are built with += (V8 joins them lazily): an array of thousands of small pieces costs
+  // far more per piece to join than a few.
+  let out = '';
+  let pendingSpace = false;
+  let runStart = -1;
+  const flush = (i: number) => {
+    if (runStart >= 0) out += s.slice(runStart, i);
+    runStart = -1;
+  };
+  const startVisible = () => {
+    if (pendingSpace && out !== '') out += ' ';
+    pendingSpace = false;
+  };
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    // One plain space between two visible characters stays inside the run.
+    if (c === 32 && runStart >= 0 && i + 1 < s.length && !isSpace(s.charCodeAt(i + 1)) && !isZeroWidth(s.charCodeAt(i + 1))) {
+      i++;
+      continue;
     }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
-  });
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-const LEADING_AT = /^\s*<at(?:\s[^>]*)?>[\s\S]*?<\/at>/i;
-
-/** Removes the bot's own @mention; other people's mentions keep their names as plain text. */
-function removeBotMention(input: ParseInput): string {
-  let text = input.text;
-  const mentions = (input.entities ?? []).filter((e) => e.type === 'mention');
-  const ofBot = input.botId === undefined ? [] : mentions.filter((m) => m.mentioned?.id === input.botId);
-  let removed = false;
-  for (const m of ofBot) {
-    const tags = [m.text, m.mentioned?.name !== undefined ? `<at>${m.mentioned.name}</at>` : undefined].filter((t): t is string => !!t);
-    for (const tag of tags) {
-      const re = new RegExp(escapeRegExp(tag), 'gi');
-      if (re.test(text)) {
-        text = text.replace(re, ' ');
-        removed = true;
-        break;
+    if (isZeroWidth(c) || isSpace(c)) {
+      flush(i);
+      if (!isZeroWidth(c)) pendingSpace = true;
+      i++;
+      continue;
+    }
+    if (c === 38) {
+      ENTITY_AT.lastIndex = i;
+      const m = ENTITY_AT.exec(s);
+      const decoded = m ? decodeEntity(m[1]!) : undefined;
+      if (m && decoded !== undefined) {
+        flush(i);
+        const d = decoded.charCodeAt(0);
+        if (isSpace(d)) pendingSpace = true;
+        else if (!isZeroWidth(d)) {
+          startVisible();
+          out += decoded;
+        }
+        i += m[0].length;
+        continue;
       }
     }
+    if (runStart < 0) {
+      startVisible();
+      runStart = i;
+    }
+    i++;
   }
-  // Without entities (or without knowing which one is the bot, or when the entity text does not
-  // match the message as in some Teams payloads) the bot's mention is the one Teams puts first.
-  const botUnknown = mentions.length === 0 || input.botId === undefined || ofBot.length > 0;
-  if (!removed && botUnknown) text = text.replace(LEADING_AT, ' ');
-  return text;
+  flush(s.length);
+  return out;
+}
+
+// Block elements and line breaks separate words; inline ones (<b>, <span>, <at>) do not.
+const BLOCK_TAGS = new Set(['br', 'p', 'div', 'li', 'ul', 'ol', 'tr', 'td', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre']);
+const INLINE = 0;
+const BLOCK = 1;
+const MENTION_OPEN = 2;
+const MENTION_CLOSE = 3;
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * The tag starting at text[i] (a `<`): `<`, an optional `/`, an ASCII letter, then anything but `<`
+ * and `>` up to a `>`. Returns its end (just after the `>`) times four plus its kind, or -1. It
+ * looks no further than the next `<` or `>`, so a scan that tries it at every `<` and resumes after
+ * what it finds reads each character at most twice.
+ */
+function tagAt(text: string, i: number): number {
+  let j = i + 1;
+  const closing = text.charCodeAt(j) === 47; // '/'
+  if (closing) j++;
+  const nameStart = j;
+  if (!isAsciiLetter(text.charCodeAt(j))) return -1;
+  while (j < text.length && (isAsciiLetter(text.charCodeAt(j)) || (text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57))) j++;
+  const nameEnd = j;
+  while (j < text.length && text[j] !== '>' && text[j] !== '<') j++;
+  if (text[j] !== '>') return -1;
+  const end = j + 1;
+  const nameLength = nameEnd - nameStart;
+  let kind = INLINE;
+  if (nameLength === 2 && (text[nameStart] === 'a' || text[nameStart] === 'A') && (text[nameStart + 1] === 't' || text[nameStart + 1] === 'T')) {
+    // `<at>` or `<at` + whitespace + attributes opens a mention; only the exact `</at>` closes one.
+    if (!closing && (nameEnd === j || isSpace(text.charCodeAt(nameEnd)))) kind = MENTION_OPEN;
+    else if (closing && end - i === 5) kind = MENTION_CLOSE;
+  } else if (nameLength <= 10 && BLOCK_TAGS.has(text.slice(nameStart, nameEnd).toLowerCase())) {
+    kind = BLOCK;
+  }
+  return end * 4 + kind;
 }
 
 /**
  * The command text of a Teams message: the bot's @mention removed, other mentions reduced to the
  * name, HTML tags stripped, entities decoded, whitespace (incl. &nbsp; and newlines) collapsed.
+ *
+ * A mention element runs from an `<at>` to the first `</at>` after it (an `<at>` inside is part of
+ * the name). It is the bot's when its markup equals, ignoring case, the text of one of the bot's
+ * mention entities or `<at>` + the bot's name + `</at>`. Without entities (or without knowing which
+ * one is the bot, or when no entity text matches the message, as in some Teams payloads) the bot's
+ * mention is the one Teams puts first. One pass over the text, one set lookup per mention element
+ * and one per entity, whatever their number.
  */
 export function extractCommandText(input: ParseInput): string {
-  let text = removeBotMention(input);
-  text = text
-    .replace(/<at(?:\s[^>]*)?>([\s\S]*?)<\/at>/gi, '$1')
-    // Block elements and line breaks separate words; inline ones (<b>, <span>) do not.
-    .replace(/<\/?(?:br|p|div|li|ul|ol|tr|td|h[1-6]|blockquote|pre)\b[^>]*>/gi, ' ')
-    .replace(/<\/?[a-z][^<>]*>/gi, '');
-  text = decodeEntities(text);
-  return text
-    .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const text = input.text;
+  const mentions = (input.entities ?? []).filter((e) => e.type === 'mention');
+  const ofBot = input.botId === undefined ? [] : mentions.filter((m) => m.mentioned?.id === input.botId);
+  const botMarkup = new Set<string>();
+  for (const m of ofBot) {
+    if (typeof m.text === 'string') botMarkup.add(m.text.toLowerCase());
+    if (typeof m.mentioned?.name === 'string') botMarkup.add(`<at>${m.mentioned.name}</at>`.toLowerCase());
+  }
+  const botUnknown = mentions.length === 0 || input.botId === undefined || ofBot.length > 0;
+
+  // Strings are built with += (V8 joins them lazily): an array of thousands of small pieces costs
+  // far more per piece to join than a few.
+  let stripped = '';
+  /** While a mention element is open: where it starts, and its text (tags stripped) so far. */
+  let openAt = -1;
+  let mention = '';
+  /** The first mention, when only whitespace comes before it: removed if no other is the bot's. */
+  let leading: string | undefined;
+  let sawMention = false;
+  let removedAny = false;
+  let copiedTo = 0;
+  const emit = (piece: string) => {
+    if (openAt === -1) stripped += piece;
+    else mention += piece;
+  };
+  for (let i = text.indexOf('<'); i !== -1; ) {
+    const packed = tagAt(text, i);
+    if (packed === -1) {
+      i = text.indexOf('<', i + 1);
+      continue;
+    }
+    const kind = packed & 3;
+    const end = packed >>> 2;
+    emit(text.slice(copiedTo, i));
+    copiedTo = end;
+    if (kind === MENTION_OPEN && openAt === -1) {
+      openAt = i;
+    } else if (kind === MENTION_CLOSE && openAt !== -1) {
+      const isBot = botMarkup.size > 0 && botMarkup.has(text.slice(openAt, end).toLowerCase());
+      const first = !sawMention;
+      sawMention = true;
+      if (isBot) {
+        removedAny = true;
+        stripped += ' ';
+      } else if (first && botUnknown && stripped.trim() === '') {
+        leading = mention;
+      } else {
+        stripped += mention;
+      }
+      openAt = -1;
+      mention = '';
+    } else if (kind === BLOCK) {
+      emit(' ');
+    }
+    i = text.indexOf('<', end);
+  }
+  emit(text.slice(copiedTo));
+  // An `<at>` never closed is not a mention: its text stays.
+  if (openAt !== -1) stripped += mention;
+  if (leading !== undefined) stripped = (removedAny ? leading : ' ') + stripped;
+  return normaliseText(stripped);
 }
 
 // ---------------------------------------------------------------- tokens
@@ -533,10 +676,11 @@ export function suggestCommand(word: string): CommandName | undefined {
 
 function commandWord(token: Token): string {
   // "/alerts" (slash-command habit) and "help?" mean the same as the bare word.
-  return token.text
-    .toLowerCase()
-    .replace(/^\//, '')
-    .replace(/[?!.,:;]+$/, '');
+  let word = token.text.toLowerCase();
+  if (word.startsWith('/')) word = word.slice(1);
+  let end = word.length;
+  while (end > 0 && '?!.,:;'.includes(word[end - 1]!)) end--;
+  return word.slice(0, end);
 }
 
 export function parseCommand(input: ParseInput): ParseResult {

@@ -176,7 +176,11 @@ export function resolveAlert(name: string, alerts: readonly AlertChoice[]): Aler
 
 /** "/subscriptions/X/" and "subscriptions/x" are the same scope. */
 export function normalizeScopeId(scope: string): string {
-  const trimmed = scope.trim().toLowerCase().replace(/\/+$/, '');
+  // A loop rather than /\/+$/, which backtracks over every run of slashes in what a person typed.
+  const lower = scope.trim().toLowerCase();
+  let end = lower.length;
+  while (end > 0 && lower[end - 1] === '/') end--;
+  const trimmed = lower.slice(0, end);
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 

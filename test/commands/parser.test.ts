@@ -92,6 +92,26 @@ describe('parseCommand: Teams message text', () => {
     assert.equal(extractCommandText({ text: 'alert &amp;lt;x&amp;gt;' }), 'alert &lt;x&gt;');
   });
 
+  it('reads hostile markup as text: unclosed tags and mentions keep their words, a stray < stays', () => {
+    assert.equal(extractCommandText({ text: 'alerts <at>Teams Bot <p class=x <b>1</b>' }), 'alerts Teams Bot <p class=x 1');
+    assert.equal(extractCommandText({ text: 'alert 1<2 &amp; 3>2 <<b>' }), 'alert 1<2 & 3>2 <');
+    assert.equal(extractCommandText({ text: 'alert x</at >y<at/>z' }), 'alert xyz');
+    // Block tags separate words, inline ones do not; a tag name is read whole (<param> is not <p>).
+    assert.equal(extractCommandText({ text: 'alerts<br/>all<param>x<h7>y<h6>z' }), 'alerts allxy z');
+    // An <at> inside a mention is part of its name; the element ends at the first </at>.
+    assert.equal(extractCommandText({ text: '<at>Teams <at>Bot</at> help</at>' }), 'help');
+  });
+
+  it('removes the bot mention among thousands of mention entities, whichever spelling it uses', () => {
+    const others = Array.from({ length: 2000 }, (_, i) => ({ type: 'mention', mentioned: { id: `29:p${i}`, name: `Person ${i}` }, text: `<at>Person ${i}</at>` }));
+    const input: ParseInput = {
+      text: `<at>PERSON 7</at> <AT>pim alerts</AT> alerts <at>Person 1999</at>`,
+      entities: [...others, { type: 'mention', mentioned: { id: channel.recipient.id, name: 'PIM Alerts' } }],
+      botId: channel.recipient.id,
+    };
+    assert.equal(parseCommand(input).text, 'PERSON 7 alerts Person 1999');
+  });
+
   it('ignores the case of command words and keywords, extra spaces and newlines', () => {
     assert.deepEqual(ok(parseCommand(inChannel('  ALERTS\n\n ALL   Severity\tHIGH \n'))), { name: 'alerts', scope: 'all', severity: 'High' });
     assert.deepEqual(ok(parseCommand(inPersonal('Help?'))), { name: 'help' });

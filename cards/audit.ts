@@ -3,6 +3,7 @@
 import type { AuditEntry } from '../bot/store/types';
 import type { CardContext } from './actions';
 import { effectiveTimeZone, formatWhen, humaniseKey, plural, truncate, type Fact, type TextColor } from './format';
+import { untrustedText } from './text';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
 
@@ -52,7 +53,7 @@ const RESULTS: Readonly<Record<AuditEntry['result'], { text: string; color: Text
 
 function resultOf(result: string): { text: string; color: TextColor } {
   // The store keeps whatever was written; a result this version does not know is still shown.
-  return RESULTS[result as AuditEntry['result']] ?? { text: humaniseKey(result || 'unknown'), color: 'default' };
+  return RESULTS[result as AuditEntry['result']] ?? { text: untrustedText(humaniseKey(truncate(result || 'unknown', 100)), 40), color: 'default' };
 }
 
 function time(at: string): number {
@@ -71,8 +72,8 @@ export function sortAuditEntries(entries: readonly AuditEntry[]): AuditEntry[] {
 const UNKNOWN_OUTCOME = 'No outcome was recorded, so Azure may or may not have made this change; check it in the Azure portal.';
 
 function fact(title: string, value: string | undefined): Fact[] {
-  const v = value?.trim();
-  return v ? [{ title, value: truncate(v, TEXT_LIMITS.fact) }] : [];
+  const v = untrustedText(value, TEXT_LIMITS.fact);
+  return v ? [{ title, value: v }] : [];
 }
 
 function entryVm(e: AuditEntry, ctx: CardContext): AuditEntryVm {
@@ -80,8 +81,10 @@ function entryVm(e: AuditEntry, ctx: CardContext): AuditEntryVm {
   const name = e.actorName?.trim();
   const objectId = e.actorObjectId?.trim();
   const who = name || (objectId ? 'someone' : 'an unknown person');
-  const stored = (e.detail ?? '').replace(/\s+/g, ' ').trim();
-  const detail = truncate(e.result === 'attempted' ? `${stored} ${UNKNOWN_OUTCOME}`.trim() : stored, TEXT_LIMITS.sentence);
+  // Everything stored came from a person, ARM or a refused request (the verb of a forged click is
+  // any text at all): each part is cut and escaped before it is humanised or shown.
+  const unknown = e.result === 'attempted' ? ` ${UNKNOWN_OUTCOME}` : '';
+  const detail = `${untrustedText(e.detail, TEXT_LIMITS.sentence - unknown.length)}${unknown}`.trim();
   const facts = [
     ...fact('Scope', e.scope),
     ...fact('Alert', e.alertId),
@@ -89,10 +92,10 @@ function entryVm(e: AuditEntry, ctx: CardContext): AuditEntryVm {
     ...fact('ARM request id', e.armRequestId),
   ];
   return {
-    headline: truncate(humaniseKey(e.action.trim() || 'unknown action'), TEXT_LIMITS.name),
-    byLine: `${formatWhen(e.at, { timeZone: ctx.timeZone, now: ctx.now })} · ${truncate(who, TEXT_LIMITS.name)}`,
+    headline: untrustedText(humaniseKey(truncate(e.action.trim(), TEXT_LIMITS.name)) || 'Unknown action', TEXT_LIMITS.name),
+    byLine: `${formatWhen(e.at, { timeZone: ctx.timeZone, now: ctx.now })} · ${untrustedText(who, TEXT_LIMITS.name)}`,
     hasObjectId: objectId !== undefined && objectId !== '',
-    objectIdText: objectId ? `Object id ${truncate(objectId, TEXT_LIMITS.name)}` : '',
+    objectIdText: objectId ? `Object id ${untrustedText(objectId, TEXT_LIMITS.name)}` : '',
     resultText: result.text,
     resultColor: result.color,
     hasDetail: detail !== '',

@@ -15,8 +15,7 @@ import {
   bannerVm,
   genericFacts,
   normaliseScope,
-  oneSentence,
-  truncate,
+  untrustedSentence,
   worldLabel,
   yesNo,
   type BannerInput,
@@ -25,6 +24,7 @@ import {
 } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { TEXT_LIMITS } from './size';
+import { untrustedText } from './text';
 
 export interface ConfigField {
   /** Property name on the configuration and input id on the form. */
@@ -84,7 +84,7 @@ function formatValue(field: ConfigField, value: unknown): string {
   if (isDuration(field)) {
     const seconds = durationSeconds(value);
     if (seconds !== undefined) return describeDuration(seconds);
-    return typeof value === 'string' && value.trim() !== '' ? truncate(value, TEXT_LIMITS.fact) : 'not set';
+    return typeof value === 'string' && value.trim() !== '' ? untrustedText(value, TEXT_LIMITS.fact) : 'not set';
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) return 'not set';
   return field.unit === 'percent' ? `${value}%` : String(value);
@@ -126,7 +126,7 @@ export function configurationFacts(props: AlertConfigurationProperties): Fact[] 
     }
     return facts;
   }
-  facts.push({ title: 'Kind', value: truncate(String(props.alertConfigurationType), TEXT_LIMITS.fact) });
+  facts.push({ title: 'Kind', value: untrustedText(String(props.alertConfigurationType), TEXT_LIMITS.fact) });
   facts.push(
     ...genericFacts(props as Record<string, unknown>, BASE_KEYS, {
       maxFacts: TEXT_LIMITS.genericFacts,
@@ -160,18 +160,21 @@ interface ConfigCommon {
   alertId?: string;
 }
 
-function common(input: ConfigCommon): { scope: string; alertId: string; alertName: string; scopeLabel: string } {
+/** The ids (raw, for buttons) and the names and subtitle as the card shows them (escaped). */
+function common(input: ConfigCommon): { scope: string; alertId: string; alertName: string; scopeLabel: string; subtitle: string } {
   const def = definitionOf(input.configuration, input.definition);
   const scope = normaliseScope(input.scope ?? input.configuration.properties.scope ?? '');
   const alertId = input.alertId ?? input.configuration.properties.alertDefinitionId ?? input.configuration.name;
-  const alertName = truncate(def?.properties.displayName?.trim() || alertId, TEXT_LIMITS.name);
-  const scopeLabel = truncate(input.scopeDisplayName?.trim() || scope, TEXT_LIMITS.name);
-  return { scope, alertId, alertName, scopeLabel };
+  const alertName = untrustedText(def?.properties.displayName?.trim() || alertId, TEXT_LIMITS.name);
+  const displayName = input.scopeDisplayName?.trim();
+  const scopeLabel = untrustedText(displayName || scope, TEXT_LIMITS.name);
+  return { scope, alertId, alertName, scopeLabel, subtitle: subtitleOf(scope, displayName) };
 }
 
 /** "Contoso Production · subscriptions/… · Azure resource roles": where, and which world. */
-function subtitleOf(scope: string, scopeLabel: string): string {
-  return [...(scopeLabel === scope ? [] : [scopeLabel]), scope, worldLabel(scope)].join(' · ');
+function subtitleOf(scope: string, displayName: string | undefined): string {
+  const named = displayName && displayName !== scope ? [untrustedText(displayName, TEXT_LIMITS.name)] : [];
+  return [...named, untrustedText(scope, TEXT_LIMITS.name), worldLabel(scope)].join(' · ');
 }
 
 // ---- read-only card ----
@@ -194,7 +197,7 @@ export interface ConfigVm extends FooterVm, BannerVm {
 }
 
 export function buildConfigView(input: ConfigInput, ctx: CardContext): ConfigVm {
-  const { scope, alertId, alertName, scopeLabel } = common(input);
+  const { scope, alertId, alertName, scopeLabel, subtitle } = common(input);
   const props = input.configuration.properties;
   const configurable = canConfigure(input.configuration, input.definition);
   const actions =
@@ -210,7 +213,7 @@ export function buildConfigView(input: ConfigInput, ctx: CardContext): ConfigVm 
     ...bannerVm(input.banner),
     fallbackText: `Configuration of ${alertName} on ${scopeLabel}.`,
     title: `Configuration: ${alertName}`,
-    subtitle: subtitleOf(scope, scopeLabel),
+    subtitle,
     facts: configurationFacts(props),
     hasNote: note !== '',
     note,
@@ -281,7 +284,7 @@ function asBoolean(value: unknown): boolean | undefined {
 }
 
 export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): ConfigFormVm {
-  const { scope, alertId, alertName, scopeLabel } = common(input);
+  const { scope, alertId, alertName, scopeLabel, subtitle } = common(input);
   const props = input.configuration.properties;
   const current = props as Record<string, unknown>;
   const values = input.values ?? {};
@@ -301,13 +304,13 @@ export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): C
       errorMessage: `Enter ${rangeText({ ...field, max: field.max ?? MAX_COUNT })}.`,
     };
   });
-  const formError = input.formError ? oneSentence(input.formError, TEXT_LIMITS.sentence) : '';
+  const formError = input.formError ? untrustedSentence(input.formError, TEXT_LIMITS.sentence) : '';
   const note = fields.length === 0 ? 'This alert has no thresholds; you can only turn it on or off.' : '';
   return {
     ...footerVm(ctx.localRunNote),
     fallbackText: `Change the configuration of ${alertName} on ${scopeLabel}.`,
     title: `Change configuration: ${alertName}`,
-    subtitle: subtitleOf(scope, scopeLabel),
+    subtitle,
     hasFormError: formError !== '',
     formError,
     toggle: { id: ENABLED_INPUT_ID, label: 'Alert enabled', title: 'Raise this alert when its condition is met', value: enabled ? 'true' : 'false' },

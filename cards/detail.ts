@@ -18,7 +18,6 @@ import {
   plural,
   severityColor,
   severityLabel,
-  truncate,
   worldLabel,
   type BannerInput,
   type BannerVm,
@@ -27,6 +26,7 @@ import {
 } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
+import { untrustedText } from './text';
 
 export interface ConfirmInput {
   question: string;
@@ -99,9 +99,10 @@ export interface DetailVm extends FooterVm, BannerVm {
   actions: ActionVm[];
 }
 
+/** A fact whose value came from the service (or is composed from what it sent). */
 function fact(title: string, value: string | undefined): Fact[] {
-  const v = value?.trim();
-  return v ? [{ title, value: truncate(v, TEXT_LIMITS.fact) }] : [];
+  const v = untrustedText(value, TEXT_LIMITS.fact);
+  return v ? [{ title, value: v }] : [];
 }
 
 function person(name: string | undefined, upn: string | undefined): string | undefined {
@@ -117,7 +118,7 @@ export function incidentView(incident: AlertIncident, ctx: Pick<CardContext, 'no
   const idFact = fact('Incident id', incident.name);
   if (!isKnownIncident(p)) {
     return {
-      title: truncate(incident.name, TEXT_LIMITS.name),
+      title: untrustedText(incident.name, TEXT_LIMITS.name),
       facts: [
         ...fact('Kind', String(p.alertIncidentType)),
         ...genericFacts(p, ['alertIncidentType'], { maxFacts: TEXT_LIMITS.genericFacts, maxValue: TEXT_LIMITS.fact }),
@@ -129,7 +130,7 @@ export function incidentView(incident: AlertIncident, ctx: Pick<CardContext, 'no
     case 'AzureRolesAssignedOutsidePimAlertIncident': {
       const assignee = person(p.assigneeDisplayName, p.assigneeUserPrincipalName);
       return {
-        title: truncate(assignee ?? p.assigneeId ?? incident.name, TEXT_LIMITS.name),
+        title: untrustedText(assignee ?? p.assigneeId ?? incident.name, TEXT_LIMITS.name),
         facts: [
           ...fact('Assignee', assignee ?? p.assigneeId),
           ...fact('Role', p.roleDisplayName),
@@ -141,13 +142,13 @@ export function incidentView(incident: AlertIncident, ctx: Pick<CardContext, 'no
     }
     case 'DuplicateRoleCreatedAlertIncident':
       return {
-        title: truncate(p.roleName?.trim() || incident.name, TEXT_LIMITS.name),
+        title: untrustedText(p.roleName?.trim() || incident.name, TEXT_LIMITS.name),
         facts: [...fact('Role', p.roleName), ...fact('Duplicate roles', p.duplicateRoles), ...fact('Reason', p.reason), ...idFact],
       };
     case 'TooManyOwnersAssignedToResourceAlertIncident':
     case 'TooManyPermanentOwnersAssignedToResourceAlertIncident':
       return {
-        title: truncate(p.assigneeName?.trim() || incident.name, TEXT_LIMITS.name),
+        title: untrustedText(p.assigneeName?.trim() || incident.name, TEXT_LIMITS.name),
         facts: [...fact('Assignee', p.assigneeName), ...fact('Type', p.assigneeType), ...idFact],
       };
     // Entra ID directory roles (Microsoft Graph).
@@ -174,18 +175,18 @@ export function incidentView(incident: AlertIncident, ctx: Pick<CardContext, 'no
                 ? [...fact('Assigned', at(p.assignmentCreatedDateTime ?? p.lastActivationDateTime))]
                 : [];
       return {
-        title: truncate(assignee ?? p.assigneeId ?? incident.name, TEXT_LIMITS.name),
+        title: untrustedText(assignee ?? p.assigneeId ?? incident.name, TEXT_LIMITS.name),
         facts: [...fact('Assignee', assignee ?? p.assigneeId), ...fact('Directory role', role), ...dates, ...idFact],
       };
     }
     case 'noMfaOnRoleActivationAlertIncident':
       return {
-        title: truncate(p.roleDisplayName?.trim() || incident.name, TEXT_LIMITS.name),
+        title: untrustedText(p.roleDisplayName?.trim() || incident.name, TEXT_LIMITS.name),
         facts: [...fact('Directory role', p.roleDisplayName), ...fact('Role template id', p.roleTemplateId), ...idFact],
       };
     case 'invalidLicenseAlertIncident':
       return {
-        title: truncate(p.tenantLicenseStatus?.trim() || incident.name, TEXT_LIMITS.name),
+        title: untrustedText(p.tenantLicenseStatus?.trim() || incident.name, TEXT_LIMITS.name),
         facts: [...fact('Licence status', p.tenantLicenseStatus), ...idFact],
       };
   }
@@ -216,7 +217,7 @@ function prepare(input: DetailInput): Prepared {
     incidentVms: new Map(),
     scope: normaliseScope(input.scope ?? props.scope ?? definition?.properties.scope ?? ''),
     alertId: input.alert.name,
-    name: truncate(definition?.properties.displayName?.trim() || input.alert.name, TEXT_LIMITS.name),
+    name: untrustedText(definition?.properties.displayName?.trim() || input.alert.name, TEXT_LIMITS.name),
     definition,
     configuration: input.configuration ?? props.alertConfiguration,
     incidents,
@@ -260,7 +261,7 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
     ] as const
   )
     .filter(([, text]) => text?.trim())
-    .map(([title, text]) => ({ title, text: truncate((text ?? '').trim(), textLimit) }));
+    .map(([title, text]) => ({ title, text: untrustedText(text, textLimit) }));
 
   const confirm = input.confirm;
   const confirmActions = confirm
@@ -288,8 +289,9 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
   const total = p.incidents.length;
   const range = total > 0 && (start > 0 || rest > 0) ? ` — showing ${start + 1}–${start + shown.length} of ${total}` : '';
   const hasConfig = p.configuration !== undefined;
-  const confirmText = truncate(confirm?.question.trim() ?? '', TEXT_LIMITS.sentence);
-  const confirmDetail = truncate(confirm?.detail?.trim() ?? '', TEXT_LIMITS.paragraph);
+  // Composed by the handlers from names of scopes, alerts and people: shown as untrusted text.
+  const confirmText = untrustedText(confirm?.question, TEXT_LIMITS.sentence);
+  const confirmDetail = untrustedText(confirm?.detail, TEXT_LIMITS.paragraph);
 
   return {
     ...footerVm(ctx.localRunNote),
@@ -304,7 +306,7 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
     confirmDetail,
     confirmActions,
     facts: [
-      ...fact('Scope', truncate(scopeLabel, TEXT_LIMITS.fact)),
+      ...fact('Scope', scopeLabel),
       ...fact('Applies to', worldLabel(scope)),
       ...fact('Alert id', alertId),
       { title: 'Incidents', value: String(p.incidentCount) },

@@ -11,7 +11,7 @@ import {
   formatDateTime,
   normaliseScope,
   normaliseSeverity,
-  oneSentence,
+  untrustedSentence,
   plural,
   scopeIdLine,
   severityColor,
@@ -22,6 +22,7 @@ import {
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
 import { compareAlerts, incidentCountOf, totalsBySeverity } from './summary';
+import { untrustedText } from './text';
 
 export interface DigestScopeInput {
   /** Normalised scope id, e.g. `subscriptions/<guid>`. */
@@ -110,6 +111,7 @@ interface PreparedAlert {
 
 interface PreparedScope {
   input: DigestScopeInput;
+  /** The scope's name as the card shows it (escaped). */
   label: string;
   alerts: PreparedAlert[];
   resolvedText: string;
@@ -128,7 +130,7 @@ function prepareScope(s: DigestScopeInput, diff: DigestDiff | undefined, severit
   const all = s.error !== undefined ? [] : (s.alerts ?? []);
   const nameOf = (alertId: string) => {
     const found = all.find((a) => a.name.toLowerCase() === alertId.toLowerCase());
-    return truncate(found ? alertName(found) : alertId, TEXT_LIMITS.name);
+    return untrustedText(found ? alertName(found) : alertId, TEXT_LIMITS.name);
   };
   const alerts = all
     .filter((a) => a.properties.isActive !== false && (severity === undefined || normaliseSeverity(alertSeverity(a)) === severity))
@@ -143,11 +145,12 @@ function prepareScope(s: DigestScopeInput, diff: DigestDiff | undefined, severit
   const resolvedIncidents = new Map<string, number>();
   for (const i of mine(diff?.resolvedIncidents)) resolvedIncidents.set(i.alertId, (resolvedIncidents.get(i.alertId) ?? 0) + 1);
   for (const [alertId, n] of resolvedIncidents) resolved.push(`${plural(n, 'incident')} of ${nameOf(alertId)}`);
+  // The names are escaped already; cutting escaped text only drops its end, so nothing unescapes.
   const resolvedText = resolved.length ? truncate(`Resolved since the last digest: ${resolved.join('; ')}.`, TEXT_LIMITS.paragraph) : '';
 
   return {
     input: s,
-    label: truncate(s.displayName?.trim() || s.scope, TEXT_LIMITS.name),
+    label: untrustedText(s.displayName?.trim() || s.scope, TEXT_LIMITS.name),
     alerts,
     resolvedText,
     hasNews: s.error !== undefined || alerts.length > 0 || resolvedText !== '',
@@ -160,7 +163,7 @@ function alertVm(p: PreparedAlert, scope: string, ctx: CardContext): DigestAlert
   if (!p.isNew && p.newIncidents > 0) meta.push(`+${plural(p.newIncidents, 'new incident')}`);
   if (p.countChanged) meta.push('incident count changed');
   return {
-    name: truncate(alertName(p.alert), TEXT_LIMITS.name),
+    name: untrustedText(alertName(p.alert), TEXT_LIMITS.name),
     severity: severityLabel(alertSeverity(p.alert)),
     severityColor: severityColor(alertSeverity(p.alert)),
     isNew: p.isNew,
@@ -179,10 +182,10 @@ function scopeVm(s: PreparedScope, cap: number, severity: Severity | undefined, 
   const hasError = s.input.error !== undefined;
   return {
     title: s.label,
-    id: truncate(scopeIdLine(scope), TEXT_LIMITS.name),
+    id: untrustedText(scopeIdLine(scope), TEXT_LIMITS.name),
     showId: true,
     hasError,
-    errorText: hasError ? `⚠ Could not read ${s.label}: ${oneSentence(s.input.error ?? '', TEXT_LIMITS.sentence)}` : '',
+    errorText: hasError ? `⚠ Could not read ${s.label}: ${untrustedSentence(s.input.error ?? '', TEXT_LIMITS.sentence)}` : '',
     showEmpty: !hasError && s.alerts.length === 0,
     emptyText: severity ? `No active ${severity} alerts` : 'No active alerts',
     alerts: shown.map((a) => {
@@ -240,7 +243,7 @@ export function buildDigestView(input: DigestInput, ctx: CardContext, options: D
   const totalsVm: DigestVm['totals'] = SEVERITIES.map((s) => ({ label: s, count: String(totals[s]), color: severityColor(s) }));
   if (totals.Other > 0) totalsVm.push({ label: 'Other', count: String(totals.Other), color: 'default' });
   const subtitle = [
-    truncate(input.label, TEXT_LIMITS.name),
+    untrustedText(input.label, TEXT_LIMITS.name),
     plural(input.scopes.length, 'scope'),
     `as of ${formatDateTime(ctx.now.toISOString(), { timeZone: ctx.timeZone })}`,
   ].join(' · ');

@@ -2,6 +2,9 @@
 // a scope belongs to. All pure.
 import { worldOf } from '../bot/azure/models';
 import type { Severity } from './actions';
+import { truncate, untrustedText } from './text';
+
+export { truncate };
 
 export const SEVERITIES: readonly Severity[] = ['High', 'Medium', 'Low'];
 
@@ -31,18 +34,9 @@ export function severityColor(value: string | undefined): TextColor {
   }
 }
 
+/** High, Medium, Low, or the service's own word for a severity this bot does not know (untrusted, capped). */
 export function severityLabel(value: string | undefined): string {
-  return normaliseSeverity(value) ?? (value?.trim() ? value.trim() : 'Unknown');
-}
-
-/** Cuts text to at most `max` characters (UTF-16 units), ending with an ellipsis when cut. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return '…'.slice(0, max);
-  let cut = text.slice(0, max - 1);
-  // Do not leave half of a surrogate pair behind.
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut.trimEnd()}…`;
+  return normaliseSeverity(value) ?? (untrustedText(value, 40) || 'Unknown');
 }
 
 /** The first sentence of an error message, cut to `max`: cards say what went wrong in one sentence. */
@@ -50,6 +44,11 @@ export function oneSentence(text: string, max = 300): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   const m = /^(.+?[.!?])(\s|$)/.exec(flat);
   return truncate(m?.[1] ?? flat, max);
+}
+
+/** The first sentence of a message from outside the bot (Azure's, a stored reason), cut to `max` and shown as untrusted text. */
+export function untrustedSentence(text: string, max = 300): string {
+  return untrustedText(oneSentence(text, max), max);
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -175,7 +174,8 @@ export function genericFacts(
     else if (typeof value === 'boolean') text = yesNo(value);
     else continue;
     if (text.trim() === '') continue;
-    facts.push({ title: truncate(humaniseKey(key), 80), value: truncate(text, limits.maxValue) });
+    // Property names and values come from the service: untrusted, like everything it sends.
+    facts.push({ title: untrustedText(humaniseKey(truncate(key, 200)), 80), value: untrustedText(text, limits.maxValue) });
   }
   if (facts.length > limits.maxFacts) {
     const hidden = facts.length - (limits.maxFacts - 1);
@@ -198,9 +198,10 @@ export interface BannerVm {
   bannerStyle: BannerStyle;
 }
 
+/** The banner's text names people, scopes and alerts (untrusted) and carries no formatting of its own. */
 export function bannerVm(banner: BannerInput | undefined): BannerVm {
-  const text = banner?.text.trim() ?? '';
-  return { hasBanner: text !== '', bannerText: truncate(text, 300), bannerStyle: banner?.style ?? 'accent' };
+  const text = untrustedText(banner?.text, 300);
+  return { hasBanner: text !== '', bannerText: text, bannerStyle: banner?.style ?? 'accent' };
 }
 
 /** Scope ids are handled without a leading slash everywhere in the bot. */

@@ -2,6 +2,7 @@
 import { COMMANDS, type CommandInfo } from '../bot/commands/catalog';
 import type { CardContext } from './actions';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
+import { ownText } from './text';
 
 export interface HelpInput {
   /** Defaults to the full catalog. */
@@ -24,12 +25,15 @@ export function buildHelpView(input: HelpInput, ctx: Pick<CardContext, 'localRun
     ...footerVm(ctx.localRunNote),
     fallbackText: `Commands: ${commands.map((c) => c.name).join(', ')}.`,
     title: 'PIM Alerts commands',
-    intro: `In a channel, mention ${mention} followed by a command; in a personal chat, just type the command. [brackets] mark optional parts, <angle brackets> a value you fill in, and a scope can be named by its number from "scopes" (the Entra ID directory roles also by "directory").`,
+    // Usage lines hold placeholders such as <name>: ownText keeps them from being read as HTML tags.
+    intro: ownText(
+      `In a channel, mention ${mention} followed by a command; in a personal chat, just type the command. [brackets] mark optional parts, <angle brackets> a value you fill in, and a scope can be named by its number from "scopes" (the Entra ID directory roles also by "directory").`,
+    ),
     commands: commands.map((c) => ({
       name: c.name,
-      usage: c.usage,
-      description: c.description,
-      example: `Example: ${c.example}`,
+      usage: ownText(c.usage),
+      description: ownText(c.description),
+      example: ownText(`Example: ${c.example}`),
     })),
   };
 }

@@ -2,9 +2,10 @@
 // their active alert counts; scopes the bot cannot read are shown with the reason.
 import type { Alert } from '../bot/azure/models';
 import { executeAction, type ActionVm, type CardContext } from './actions';
-import { normaliseSeverity, oneSentence, plural, scopeIdLine, truncate, type TextColor } from './format';
+import { normaliseSeverity, plural, scopeIdLine, untrustedSentence, type TextColor } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, pageStarts } from './size';
+import { untrustedText } from './text';
 
 export interface ScopeEntryInput {
   scope: string;
@@ -55,7 +56,7 @@ export interface ScopesVm extends FooterVm {
 
 function status(entry: ScopeEntryInput): { text: string; color: TextColor } {
   if (entry.error !== undefined) {
-    return { text: `⚠ The bot cannot read this scope: ${oneSentence(entry.error, TEXT_LIMITS.sentence)}`, color: 'warning' };
+    return { text: `⚠ The bot cannot read this scope: ${untrustedSentence(entry.error, TEXT_LIMITS.sentence)}`, color: 'warning' };
   }
   if (entry.alerts) {
     const active = entry.alerts.filter((a) => a.properties.isActive !== false);
@@ -79,14 +80,14 @@ function status(entry: ScopeEntryInput): { text: string; color: TextColor } {
 }
 
 function row(entry: ScopeEntryInput, index: number, ctx: CardContext): ScopeRowVm {
-  const title = truncate(entry.displayName?.trim() || entry.scope, TEXT_LIMITS.name);
+  const name = entry.displayName?.trim() || entry.scope;
   const st = status(entry);
   const actions = entry.error === undefined ? [executeAction(ctx, 'Alerts', { verb: 'alerts', scope: entry.scope })] : [];
   return {
     position: String(index + 1),
     scope: entry.scope,
-    title,
-    id: truncate(scopeIdLine(entry.scope), TEXT_LIMITS.name),
+    title: untrustedText(name, TEXT_LIMITS.name),
+    id: untrustedText(scopeIdLine(entry.scope), TEXT_LIMITS.name),
     showId: true,
     status: st.text,
     statusColor: st.color,

@@ -2,9 +2,10 @@
 // of `subscriptions`, each with its next run in the subscription's own time zone and an Unsubscribe
 // button. Both render the same template.
 import { executeAction, type ActionVm, type CardContext, type Severity } from './actions';
-import { bannerVm, effectiveTimeZone, formatterFor, normaliseScope, plural, truncate, type BannerInput, type BannerVm, type Fact } from './format';
+import { bannerVm, effectiveTimeZone, formatterFor, normaliseScope, plural, type BannerInput, type BannerVm, type Fact } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
+import { untrustedText } from './text';
 
 export interface SubscriptionEntryInput {
   id: string;
@@ -81,7 +82,7 @@ export function scopesText(entry: Pick<SubscriptionEntryInput, 'scopes' | 'allSc
   if (entry.scopes.length === 0) {
     return entry.allScopesCount !== undefined ? `All configured scopes (${entry.allScopesCount})` : 'All configured scopes';
   }
-  return truncate(entry.scopes.map((s) => s.displayName?.trim() || normaliseScope(s.scope)).join(', '), TEXT_LIMITS.fact);
+  return untrustedText(entry.scopes.map((s) => s.displayName?.trim() || normaliseScope(s.scope)).join(', '), TEXT_LIMITS.fact);
 }
 
 export function modeText(mode: SubscriptionEntryInput['mode']): string {
@@ -92,16 +93,17 @@ function entryVm(entry: SubscriptionEntryInput, position: number, ctx: CardConte
   const next =
     !entry.enabled ? 'Paused' : entry.nextRun ? formatRunTime(entry.nextRun, entry.timeZone, ctx.now) : 'Never (the schedule has no further runs)';
   return {
-    heading: `${position}. ${truncate(entry.label, TEXT_LIMITS.name)}`,
+    // The label is built from what a person typed (a cron expression is kept as typed).
+    heading: `${position}. ${untrustedText(entry.label, TEXT_LIMITS.name)}`,
     facts: [
       { title: 'Next run', value: next },
-      { title: 'Time zone', value: effectiveTimeZone(entry.timeZone) },
+      { title: 'Time zone', value: untrustedText(effectiveTimeZone(entry.timeZone), TEXT_LIMITS.name) },
       { title: 'Scopes', value: scopesText(entry) },
       { title: 'Severity', value: entry.severity ? `${entry.severity} only` : 'All severities' },
       { title: 'Posts', value: modeText(entry.mode) },
     ],
     isPaused: !entry.enabled,
-    pausedText: entry.enabled ? '' : `⚠ Paused: ${truncate(entry.disabledReason?.trim() || 'no reason was recorded', TEXT_LIMITS.sentence)}`,
+    pausedText: entry.enabled ? '' : `⚠ Paused: ${untrustedText(entry.disabledReason?.trim() || 'no reason was recorded', TEXT_LIMITS.sentence)}`,
     actions: [executeAction(ctx, 'Unsubscribe', { verb: 'unsubscribe', subscriptionId: entry.id }, 'destructive')],
   };
 }
@@ -117,7 +119,7 @@ export function buildSubscribedView(input: SubscribedInput, ctx: CardContext): S
     ...bannerVm(undefined),
     fallbackText: `Digest subscribed: ${input.subscription.label}; next run ${next}.`,
     title: 'Digest subscribed',
-    intro: `I will post a digest of PIM alerts in this conversation ${truncate(input.subscription.label, TEXT_LIMITS.name)}. The first one lists what is active; later ones mark what changed.`,
+    intro: `I will post a digest of PIM alerts in this conversation ${untrustedText(input.subscription.label, TEXT_LIMITS.name)}. The first one lists what is active; later ones mark what changed.`,
     showEmpty: false,
     emptyText: '',
     entries: [entry],

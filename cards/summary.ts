@@ -13,19 +13,19 @@ import {
   formatDateTime,
   formatWhen,
   normaliseSeverity,
-  oneSentence,
+  untrustedSentence,
   plural,
   scopeIdLine,
   severityColor,
   severityLabel,
   severityRank,
-  truncate,
   type BannerInput,
   type BannerVm,
   type TextColor,
 } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
+import { untrustedText } from './text';
 
 export interface SummaryScopeInput {
   /** Normalised scope id, e.g. `subscriptions/<guid>`. */
@@ -116,6 +116,7 @@ interface PreparedScope {
   input: SummaryScopeInput;
   /** Row view models by alert index: the cut renders the same rows many times. */
   rows: Map<number, SummaryAlertVm>;
+  /** The scope's name as the card shows it (escaped). */
   label: string;
   /** Active alerts matching the filter, High first then by name. */
   alerts: Alert[];
@@ -177,7 +178,7 @@ function prepare(input: SummaryInput): PreparedScope[] {
     input: s,
     buttons,
     rows: new Map<number, SummaryAlertVm>(),
-    label: truncate(s.displayName?.trim() || s.scope, TEXT_LIMITS.name),
+    label: untrustedText(s.displayName?.trim() || s.scope, TEXT_LIMITS.name),
     alerts:
       s.error !== undefined
         ? []
@@ -199,7 +200,7 @@ function alertVm(alert: Alert, scope: string, ctx: CardContext, buttons: boolean
     : 'not scanned yet';
   return {
     alertId: alert.name,
-    name: truncate(alertName(alert), TEXT_LIMITS.name),
+    name: untrustedText(alertName(alert), TEXT_LIMITS.name),
     severity: severityLabel(alertSeverity(alert)),
     severityColor: severityColor(alertSeverity(alert)),
     incidentCount: count,
@@ -238,13 +239,13 @@ function scopeVm(
   return {
     scope,
     title: s.label,
-    id: truncate(scopeIdLine(scope), TEXT_LIMITS.name),
+    id: untrustedText(scopeIdLine(scope), TEXT_LIMITS.name),
     showId: true,
     hasScopeActions: scopeActions.length > 0,
     scopeActions,
     hasError,
     errorText: hasError
-      ? `⚠ Could not read ${s.label}: ${oneSentence(s.input.error ?? '', TEXT_LIMITS.sentence)}`
+      ? `⚠ Could not read ${s.label}: ${untrustedSentence(s.input.error ?? '', TEXT_LIMITS.sentence)}`
       : '',
     showEmpty: !hasError && s.alerts.length === 0,
     emptyText: severity ? `No active ${severity} alerts` : 'No active alerts',
@@ -291,10 +292,11 @@ function cancelScope(confirm: ConfirmInput, prepared: PreparedScope[]): string {
 
 function confirmVm(confirm: ConfirmInput | undefined, prepared: PreparedScope[], ctx: CardContext): ConfirmVm {
   if (!confirm) return { hasConfirm: false, confirmQuestion: '', hasConfirmDetail: false, confirmDetail: '', confirmActions: [] };
-  const detail = truncate(confirm.detail?.trim() ?? '', TEXT_LIMITS.paragraph);
+  // Composed by the handlers from names of scopes, alerts and people: shown as untrusted text.
+  const detail = untrustedText(confirm.detail, TEXT_LIMITS.paragraph);
   return {
     hasConfirm: true,
-    confirmQuestion: truncate(confirm.question.trim(), TEXT_LIMITS.sentence),
+    confirmQuestion: untrustedText(confirm.question, TEXT_LIMITS.sentence),
     hasConfirmDetail: detail !== '',
     confirmDetail: detail,
     confirmActions: [

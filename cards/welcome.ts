@@ -2,6 +2,7 @@
 // scheduled digest — the one thing a channel has to set up itself.
 import { executeAction, type ActionVm, type CardContext } from './actions';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
+import { ownText } from './text';
 
 export interface WelcomeInput {
   /** How to address the bot in a channel, e.g. "@PIM Alerts". */
@@ -18,7 +19,7 @@ export interface WelcomeVm extends FooterVm {
 }
 
 export function buildWelcomeView(ctx: CardContext, input: WelcomeInput = {}): WelcomeVm {
-  const mention = input.mention?.trim() || '@PIM Alerts';
+  const mention = ownText(input.mention?.trim() || '@PIM Alerts');
   return {
     ...footerVm(ctx.localRunNote),
     fallbackText: `PIM Alerts is here. Mention ${mention} with "help" to see what it can do, or "subscribe daily 09:00" for a daily digest.`,

@@ -1,9 +1,10 @@
 // "whoami": who the bot thinks you are, how it decides what you may do, and the decision for every
 // configured scope with its reason, so a person refused a button can see why without asking an admin.
 import type { CardContext } from './actions';
-import { plural, scopeIdLine, truncate, type Fact, type TextColor } from './format';
+import { plural, scopeIdLine, type Fact, type TextColor } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
+import { untrustedText } from './text';
 
 /** How the bot decides who may act (see bot/security/authorizer.ts). */
 export type WhoamiMode = 'rbac' | 'allowlist' | 'everyone';
@@ -70,16 +71,17 @@ const READ_ONLY = '✖ Read only';
 const DENIED = '⛔ Denied';
 
 function scopeRow(s: WhoamiScopeInput): WhoamiScopeVm {
-  const title = truncate(s.displayName?.trim() || s.scope, TEXT_LIMITS.name);
+  const name = s.displayName?.trim() || s.scope;
   return {
     scope: s.scope,
-    title,
-    id: truncate(scopeIdLine(s.scope), TEXT_LIMITS.name),
+    title: untrustedText(name, TEXT_LIMITS.name),
+    id: untrustedText(scopeIdLine(s.scope), TEXT_LIMITS.name),
     showId: true,
     // A deny assignment is called out on its own: the person holds the role, and Azure still says no.
     status: s.allowed ? MAY_ACT : s.deniedBy ? DENIED : READ_ONLY,
     statusColor: s.allowed ? 'good' : s.deniedBy ? 'attention' : 'warning',
-    reason: truncate(s.reason.replace(/\s+/g, ' ').trim() || (s.allowed ? 'Allowed.' : 'Not allowed.'), TEXT_LIMITS.sentence),
+    // Reasons name roles and groups as the directory and ARM call them: untrusted.
+    reason: untrustedText(s.reason, TEXT_LIMITS.sentence) || (s.allowed ? 'Allowed.' : 'Not allowed.'),
   };
 }
 
@@ -90,7 +92,7 @@ export function buildWhoamiView(input: WhoamiInput, ctx: CardContext, options: W
   const rows = input.scopes.map(scopeRow);
   const total = rows.length;
   const allowed = input.scopes.filter((s) => s.allowed).length;
-  const who = name || objectId || 'an unknown person';
+  const who = untrustedText(name || objectId || 'an unknown person', TEXT_LIMITS.name);
 
   const intro =
     total === 0
@@ -110,8 +112,8 @@ export function buildWhoamiView(input: WhoamiInput, ctx: CardContext, options: W
       title: 'Who you are',
       intro,
       facts: [
-        { title: 'Name', value: truncate(name || 'not sent by Teams', TEXT_LIMITS.fact) },
-        { title: 'Object id', value: truncate(objectId || 'not sent by Teams', TEXT_LIMITS.fact) },
+        { title: 'Name', value: untrustedText(name || 'not sent by Teams', TEXT_LIMITS.fact) },
+        { title: 'Object id', value: untrustedText(objectId || 'not sent by Teams', TEXT_LIMITS.fact) },
       ],
       rulesTitle: 'How your rights are decided',
       rulesText: MODE_EXPLANATIONS[input.mode],

@@ -55,9 +55,10 @@ export interface ActionSignerOptions {
   clock?: Clock;
 }
 
-export const TAMPERED_MESSAGE = "This button's data was changed or is not from this bot; open a fresh card with `alerts`.";
-export const EXPIRED_MESSAGE = 'This card expired; type `alerts` for a fresh one.';
-export const UNSIGNED_MESSAGE = 'This button is from a card I cannot verify; open a fresh card with `alerts`.';
+// Shown as an error card's message, where Markdown shows literally: commands are in double quotes.
+export const TAMPERED_MESSAGE = 'This button\'s data was changed or is not from this bot; open a fresh card with "alerts".';
+export const EXPIRED_MESSAGE = 'This card expired; type "alerts" for a fresh one.';
+export const UNSIGNED_MESSAGE = 'This button is from a card I cannot verify; open a fresh card with "alerts".';
 
 class CanonicalError extends Error {}
 

@@ -129,7 +129,7 @@ describe('signed card actions', () => {
     const r = signer().verify({ verb: 'dismiss', scope: dismiss.scope, alertId: dismiss.alertId });
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.code, 'Unsigned');
-    assert.match(!r.ok ? r.message : '', /`alerts`/);
+    assert.match(!r.ok ? r.message : '', /"alerts"/);
   });
 
   it('refuses garbage of every type as Malformed without throwing', () => {

@@ -11,15 +11,18 @@
 // So text that came from outside the bot (people's names and UPNs, ARM and Graph display names,
 // descriptions, incident fields, error messages, ids, verbs and inputs, stored audit details…) goes
 // through `untrustedText`, which makes every construct impossible instead of escaping it, and shows
-// the same characters a person typed: an invisible zero-width space (U+200B) after the characters
-// that open a construct, and look-alikes for the emphasis characters, which no zero-width character
-// can disarm under CommonMark's flanking rules. The bot's own texts (help usage lines, hints) keep
+// the same characters a person typed: an invisible word joiner (U+2060) after the characters that
+// open a construct, and look-alikes for the emphasis characters, which no invisible character can
+// disarm under CommonMark's flanking rules. The bot's own texts (help usage lines, hints) keep
 // their intended formatting but go through `ownText`, so that placeholders such as `<name>` survive
 // every client. Card builders apply one or the other to every string they put in a TextBlock or
 // Fact; the templates only bind values.
 
-/** U+200B ZERO WIDTH SPACE: not whitespace and not punctuation to CommonMark, invisible when shown. */
-export const ZERO_WIDTH_SPACE = '\u200b';
+/**
+ * U+2060 WORD JOINER: to CommonMark neither whitespace nor punctuation, not an ASCII letter to an
+ * HTML parser, never drawn, and (unlike a zero-width space) no place to break a line.
+ */
+export const WORD_JOINER = '\u2060';
 
 /** After these, a zero-width space: `<` (HTML, `<at>`, autolinks), `[` `]` (links, images, references), `&` (entities), `\` (escapes). */
 const BREAK_AFTER = new Set(['<', '[', ']', '&', '\\']);
@@ -30,11 +33,11 @@ const LOOKALIKES: Readonly<Record<string, string>> = {
   '~': '\u223c', // ∼ TILDE OPERATOR
   '`': '\u02cb', // ˋ MODIFIER LETTER GRAVE ACCENT
 };
-/** ＿ FULLWIDTH LOW LINE, for a `_` that could open or close emphasis (not one inside a word). */
-const LOW_LINE_LOOKALIKE = '\uff3f';
+/** ˍ MODIFIER LETTER LOW MACRON, for a `_` that could open or close emphasis (not one inside a word). */
+const LOW_LINE_LOOKALIKE = '\u02cd';
 
-// Control characters (whitespace is folded first), zero-width characters (the only ones left are
-// ours) and bidirectional overrides, which can make a name read backwards.
+// Control characters (whitespace is folded first), zero-width characters and word joiners (the
+// only ones left are ours) and bidirectional overrides, which can make a name read backwards.
 const DROPPED = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 // A line that starts like this would be a heading, a quote, a list item or a rule.
@@ -50,14 +53,14 @@ function isWordChar(ch: string | undefined): boolean {
  * characters dropped, cut to `max` characters with "…" (counted before the escapes, which add
  * invisible characters), and every Markdown or HTML construct a Teams client could render made
  * inert while the same characters stay visible:
- * - `<`, `[`, `]`, `&` and `\` are followed by U+200B, so no tag, `<at>` mention, autolink, link,
+ * - `<`, `[`, `]`, `&` and `\` are followed by U+2060, so no tag, `<at>` mention, autolink, link,
  *   image, reference definition, entity or escape can form; so is a `)` before `-`, `+` or a digit,
  *   where the mobile parser would start a list;
  * - `*`, `~` and `` ` `` become ∗ ∼ ˋ, and a `_` that is not between two letters or digits becomes
- *   ＿ (so `first_last` in a UPN stays as it is);
- * - `://` and `www.` get U+200B inside, so no client turns a bare URL into a link;
- * - `{{` gets U+200B inside (Adaptive Cards' date functions);
- * - a heading, quote, list or rule marker at the start gets U+200B before it.
+ *   ˍ (so `first_last` in a UPN stays as it is);
+ * - `://` and `www.` get U+2060 inside, so no client turns a bare URL into a link;
+ * - `{{` gets U+2060 inside (Adaptive Cards' date functions);
+ * - a heading, quote, list or rule marker at the start gets U+2060 before it.
  * Idempotent: applying it again changes nothing. Empty for null or undefined.
  */
 export function untrustedText(value: string | null | undefined, max: number): string {
@@ -72,27 +75,27 @@ export function untrustedText(value: string | null | undefined, max: number): st
     } else if (LOOKALIKES[ch] !== undefined) {
       out += LOOKALIKES[ch];
     } else if (BREAK_AFTER.has(ch)) {
-      out += ch + ZERO_WIDTH_SPACE;
+      out += ch + WORD_JOINER;
     } else if (ch === ')' && /[-+\d]/.test(text[i + 1] ?? '')) {
       // The mobile parser starts a block after `)` (and `[`, `]`): a list if `-` or a number follows.
-      out += `)${ZERO_WIDTH_SPACE}`;
+      out += `)${WORD_JOINER}`;
     } else if (ch === ':' && text.startsWith('//', i + 1)) {
-      out += `:${ZERO_WIDTH_SPACE}`;
+      out += `:${WORD_JOINER}`;
     } else if ((ch === 'w' || ch === 'W') && text.slice(i, i + 4).toLowerCase() === 'www.') {
-      out += `${text.slice(i, i + 3)}${ZERO_WIDTH_SPACE}`;
+      out += `${text.slice(i, i + 3)}${WORD_JOINER}`;
       i += 2;
     } else if (ch === '{' && text[i + 1] === '{') {
-      out += `{${ZERO_WIDTH_SPACE}`;
+      out += `{${WORD_JOINER}`;
     } else {
       out += ch;
     }
   }
-  return BLOCK_START.test(out) ? ZERO_WIDTH_SPACE + out : out;
+  return BLOCK_START.test(out) ? WORD_JOINER + out : out;
 }
 
 /**
  * The bot's own text for a TextBlock or a Fact: kept as written, so its `code` and **bold** still
- * render, except that every `<` is followed by U+200B. Placeholders such as `<name>`, `<incident>`
+ * render, except that every `<` is followed by U+2060. Placeholders such as `<name>`, `<incident>`
  * and `<zone>` then show as typed in every client instead of being dropped as unknown HTML tags.
  * Idempotent. Text from outside the bot goes through untrustedText instead.
  */
@@ -100,7 +103,7 @@ export function ownText(text: string): string {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     out += text[i];
-    if (text[i] === '<' && text[i + 1] !== ZERO_WIDTH_SPACE) out += ZERO_WIDTH_SPACE;
+    if (text[i] === '<' && text[i + 1] !== WORD_JOINER) out += WORD_JOINER;
   }
   return out;
 }

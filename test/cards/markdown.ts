@@ -21,11 +21,11 @@ export function markdownFields(card: unknown): string[] {
   return out;
 }
 
-const LOOKALIKES: Readonly<Record<string, string>> = { '\u2217': '*', '\u223c': '~', '\u02cb': '`', '\uff3f': '_' };
+const LOOKALIKES: Readonly<Record<string, string>> = { '\u2217': '*', '\u223c': '~', '\u02cb': '`', '\u02cd': '_' };
 
-/** What a person reads: the zero-width spaces are invisible and the look-alikes read as the characters they stand for. */
+/** What a person reads: word joiners are invisible and the look-alikes read as the characters they stand for. */
 export function shownText(text: string): string {
-  return text.replace(/\u200b/g, '').replace(/[\u2217\u223c\u02cb\uff3f]/g, (c) => LOOKALIKES[c] ?? c);
+  return text.replace(/\u2060/g, '').replace(/[\u2217\u223c\u02cb\u02cd]/g, (c) => LOOKALIKES[c] ?? c);
 }
 
 /**

@@ -2,12 +2,18 @@
 // (`tsx bot/main.ts`, no Azure configuration), open the URL it prints, type "alerts", open an
 // alert's details and dismiss it through the confirm step. The cards are rendered by the Agents
 // Playground's Adaptive Cards renderer in headless Chromium; screenshots of each step are kept in
-// test-artifacts/e2e/ so a person can see what the cards look like.
+// test-artifacts/e2e/ so a person can see what the cards look like. The same renderer (Markdown,
+// with raw HTML, as in the Teams clients) then shows that hostile text reads as typed.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { buildDetailCard, cardAttachment, type AdaptiveCardJson } from '../../cards';
+import type { StoredConversationReference } from '../../bot/store/types';
+import { EXAMPLE_SCOPE, makeAlert, testContext } from '../cards/data';
+import { shownText } from '../cards/markdown';
 import { freePort, REPO_ROOT, startProduct, type Product } from './product';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +32,7 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
   let product: Product | undefined;
   let context: BrowserContext | undefined;
   let page: Page | undefined;
+  let dataDir = '';
   const tempDirs: string[] = [];
 
   before(function () {
@@ -57,7 +64,7 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     const t0 = Date.now();
     const lap = (what: string) => console.log(`      ${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-e2e-data-'));
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-e2e-data-'));
     const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-e2e-chromium-'));
     tempDirs.push(dataDir, profileDir);
 
@@ -81,11 +88,7 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     page = context.pages()[0] ?? (await context.newPage());
     await page.goto(product.playgroundUrl, { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
 
-    // The message box is a rich-text editor (contenteditable), not an <input>.
-    const messageBox = page.getByRole('textbox');
-    await messageBox.click();
-    await page.keyboard.type('alerts');
-    await page.getByRole('button', { name: 'Send Message' }).click();
+    await send(page, 'alerts');
     lap('sent "alerts"');
 
     const summary = card(page, SCOPE, ALERT, 'Details');
@@ -119,7 +122,87 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     assert.equal(await page.getByText('Unable to reach app').count(), 0, 'no click failed to reach the bot');
     lap('dismissed card shown');
   });
+
+  it('shows markup typed by a person or sent by Azure as the characters typed, and the help card\'s <placeholders>', async () => {
+    assert.ok(page && product, 'the product runs (see the test before)');
+    const p = page;
+
+    // Placeholders in angle brackets are not dropped as HTML tags.
+    await send(p, 'help');
+    const help = card(p, 'PIM Alerts commands', 'unsubscribe');
+    await help.waitFor();
+    const helpText = shownText(await help.innerText());
+    for (const usage of ['alert <name> [scope]', 'remediate <name> <incident> [scope]', '[tz <zone>]', 'unsubscribe <n|all>', '<angle brackets>']) {
+      assert.ok(helpText.includes(usage), `help shows ${usage}`);
+    }
+
+    // A command that is a link comes back, quoted in the error card, as the characters typed.
+    const typed = '[Re-approve-your-PIM-role](https://evil.example/login)';
+    await send(p, typed);
+    const refused = card(p, "I don't know that command", 'evil.example');
+    await refused.waitFor();
+    assert.ok(shownText(await refused.innerText()).includes(typed));
+    assert.equal(await refused.locator('a, img').count(), 0, 'no link or image');
+
+    // A detail card whose texts from Azure are as hostile as they come, posted into this chat the way
+    // the bot posts (to the conversation it stored), next to the same card with the escapes removed:
+    // that one shows what the renderer makes of such text, this one that none of it happens.
+    const hostile = '# Urgent [Re-approve your PIM role](https://evil.example/login) ![x](https://evil.example/x.png) <at>Someone</at> **now** _now_';
+    const alert = makeAlert(EXAMPLE_SCOPE, 'TooManyOwnersAssignedToResource');
+    const def = alert.properties.alertDefinition!.properties;
+    Object.assign(def, { displayName: 'Hostile alert texts', description: hostile, securityImpact: '- one\n1. two' });
+    const escaped = buildDetailCard({ alert, scopeDisplayName: hostile }, testContext());
+    const unescaped = JSON.parse(shownText(JSON.stringify(escaped))) as AdaptiveCardJson;
+    unescaped.body.unshift({ type: 'TextBlock', text: 'Without escapes' });
+    await postToChat(dataDir, escaped);
+    await postToChat(dataDir, unescaped);
+
+    const plain = p.locator('.ac-adaptiveCard').filter({ hasText: 'Hostile alert texts' }).filter({ hasNotText: 'Without escapes' }).last();
+    const rendered = card(p, 'Hostile alert texts', 'Without escapes');
+    await plain.waitFor();
+    await rendered.waitFor();
+    await shoot(plain, '5-hostile-texts');
+    const count = async (c: Locator, selector: string) => c.locator(selector).count();
+    // The renderer does render Markdown and HTML: links, images, lists, emphasis, and '#' as a heading.
+    assert.ok((await count(rendered, 'a')) > 0 && (await count(rendered, 'img')) > 0 && (await count(rendered, 'li')) > 0 && (await count(rendered, 'strong, em')) > 0);
+    assert.ok(!(await rendered.innerText()).includes('# Urgent'), 'the heading marker is taken as Markdown without the escapes');
+    // With them, none of it: the text reads as typed.
+    for (const selector of ['a', 'img', 'li', 'strong', 'em', 'h1', 'h2', 'h3']) assert.equal(await count(plain, selector), 0, `${selector} in the card`);
+    const text = shownText(await plain.innerText());
+    assert.ok(text.includes(hostile), 'the description reads as typed');
+    assert.ok(text.includes('- one 1. two'), 'the list markers read as typed');
+  });
 });
+
+/** Types a message into the Playground's message box (a rich-text editor, not an <input>) and sends it. */
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox').click();
+  await page.keyboard.type(text);
+  await page.getByRole('button', { name: 'Send Message' }).click();
+}
+
+/**
+ * Posts a card into the Playground chat as the bot posts proactively: to the Bot Connector service
+ * (here the Playground's) of the conversation reference the bot stored when the person wrote to it.
+ */
+async function postToChat(dataDir: string, card: AdaptiveCardJson): Promise<void> {
+  const db = new Database(path.join(dataDir, 'pim-alerts.sqlite'), { readonly: true, fileMustExist: true });
+  let ref: StoredConversationReference;
+  try {
+    const row = db.prepare('SELECT ref FROM conversations ORDER BY updated_at DESC LIMIT 1').get() as { ref: string } | undefined;
+    assert.ok(row, 'the bot stored the conversation');
+    ref = JSON.parse(row.ref) as StoredConversationReference;
+  } finally {
+    db.close();
+  }
+  const url = `${ref.serviceUrl.replace(/\/$/, '')}/v3/conversations/${encodeURIComponent(ref.conversation.id)}/activities`;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'message', from: ref.bot, recipient: ref.user, conversation: ref.conversation, attachments: [cardAttachment(card)] }),
+  });
+  assert.ok(res.ok, `the Playground took the card: ${res.status}`);
+}
 
 /** The newest Adaptive Card showing all these texts. */
 function card(page: Page, ...texts: string[]): Locator {

@@ -149,7 +149,15 @@ function normaliseText(s: string): string {
   let pendingSpace = false;
   let runStart = -1;
   const flush = (i: number) => {
-    if (runStart >= 0) out += s.slice(runStart, i);
+    if (runStart < 0) return;
+    // A space kept inside the run may turn out to be its last character (an entity or a zero-width
+    // character follows): it then joins whatever whitespace comes next.
+    if (s.charCodeAt(i - 1) === 32) {
+      out += s.slice(runStart, i - 1);
+      pendingSpace = true;
+    } else {
+      out += s.slice(runStart, i);
+    }
     runStart = -1;
   };
   const startVisible = () => {
@@ -248,8 +256,9 @@ function tagAt(text: string, i: number): number {
  */
 export function extractCommandText(input: ParseInput): string {
   const text = input.text;
-  const mentions = (input.entities ?? []).filter((e) => e.type === 'mention');
-  const ofBot = input.botId === undefined ? [] : mentions.filter((m) => m.mentioned?.id === input.botId);
+  // Entities come from the activity as sent: anything may be in the list.
+  const mentions = (Array.isArray(input.entities) ? input.entities : []).filter((e): e is MessageEntity => typeof e === 'object' && e !== null && e.type === 'mention');
+  const ofBot = input.botId === undefined ? [] : mentions.filter((m) => typeof m.mentioned === 'object' && m.mentioned?.id === input.botId);
   const botMarkup = new Set<string>();
   for (const m of ofBot) {
     if (typeof m.text === 'string') botMarkup.add(m.text.toLowerCase());
@@ -263,8 +272,9 @@ export function extractCommandText(input: ParseInput): string {
   /** While a mention element is open: where it starts, and its text (tags stripped) so far. */
   let openAt = -1;
   let mention = '';
-  /** The first mention, when only whitespace comes before it: removed if no other is the bot's. */
+  /** The first mention, when only whitespace comes before it (removed if no other is the bot's), and where it goes. */
   let leading: string | undefined;
+  let leadingAt = 0;
   let sawMention = false;
   let removedAny = false;
   let copiedTo = 0;
@@ -291,8 +301,9 @@ export function extractCommandText(input: ParseInput): string {
       if (isBot) {
         removedAny = true;
         stripped += ' ';
-      } else if (first && botUnknown && stripped.trim() === '') {
+      } else if (first && botUnknown && text.slice(0, openAt).trim() === '') {
         leading = mention;
+        leadingAt = stripped.length;
       } else {
         stripped += mention;
       }
@@ -306,7 +317,7 @@ export function extractCommandText(input: ParseInput): string {
   emit(text.slice(copiedTo));
   // An `<at>` never closed is not a mention: its text stays.
   if (openAt !== -1) stripped += mention;
-  if (leading !== undefined) stripped = (removedAny ? leading : ' ') + stripped;
+  if (leading !== undefined) stripped = stripped.slice(0, leadingAt) + (removedAny ? leading : ' ') + stripped.slice(leadingAt);
   return normaliseText(stripped);
 }
 

@@ -5,7 +5,7 @@ import { executeAction, type ActionVm, type CardContext, type Severity } from '.
 import { bannerVm, effectiveTimeZone, formatterFor, normaliseScope, plural, type BannerInput, type BannerVm, type Fact } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
-import { untrustedText } from './text';
+import { ownText, untrustedText } from './text';
 
 export interface SubscriptionEntryInput {
   id: string;
@@ -108,7 +108,7 @@ function entryVm(entry: SubscriptionEntryInput, position: number, ctx: CardConte
   };
 }
 
-const HINT = 'Type `subscribe daily 09:00` to add a digest, `unsubscribe <n>` to stop one, or `digest` to see one now.';
+const HINT = ownText('Type `subscribe daily 09:00` to add a digest, `unsubscribe <n>` to stop one, or `digest` to see one now.');
 
 /** The confirmation after `subscribe`. */
 export function buildSubscribedView(input: SubscribedInput, ctx: CardContext): SubscriptionsVm {
@@ -151,7 +151,7 @@ export function buildSubscriptionsView(input: SubscriptionsInput, ctx: CardConte
         'This conversation has no digest subscriptions. Type `subscribe daily 09:00` to get a digest of the active PIM alerts every morning, or `help subscribe` for every option.',
       entries: entries.slice(0, count),
       hasMore: rest > 0,
-      moreText: rest > 0 ? `and ${plural(rest, 'more subscription')} (numbers ${count + 1} to ${all.length}): stop one with \`unsubscribe <n>\`.` : '',
+      moreText: rest > 0 ? ownText(`and ${plural(rest, 'more subscription')} (numbers ${count + 1} to ${all.length}): stop one with \`unsubscribe <n>\`.`) : '',
       hint: HINT,
     };
   };

@@ -24,7 +24,7 @@
  */
 export const WORD_JOINER = '\u2060';
 
-/** After these, a zero-width space: `<` (HTML, `<at>`, autolinks), `[` `]` (links, images, references), `&` (entities), `\` (escapes). */
+/** After these, a word joiner: `<` (HTML, `<at>`, autolinks), `[` `]` (links, images, references), `&` (entities), `\` (escapes). */
 const BREAK_AFTER = new Set(['<', '[', ']', '&', '\\']);
 
 /** Emphasis, strikethrough and code characters, shown as look-alikes that no renderer treats as markup. */

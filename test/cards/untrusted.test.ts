@@ -21,6 +21,7 @@ import { buildSummaryCard } from '../../cards/summary';
 import { ownText, untrustedText } from '../../cards/text';
 import { buildWhoamiCard } from '../../cards/whoami';
 import { EXAMPLE_SCOPE, exampleConfigurations, makeAlert, testContext } from './data';
+import { allCardCases } from './cases';
 import { markdownFields, markupIn, shownText } from './markdown';
 import { FUZZ_RUNS } from '../fuzz';
 
@@ -135,6 +136,12 @@ describe('cards: untrusted text', () => {
       for (const f of fields) assert.deepEqual(markupIn(f).filter((k) => k.startsWith('HTML')), [], f);
       assert.ok(fields.some((f) => shownText(f).includes('<angle brackets>')));
     });
+  });
+
+  it('no card variant has anything a client would take for an HTML tag, placeholders included', () => {
+    for (const c of allCardCases()) {
+      for (const f of markdownFields(c.card)) assert.deepEqual(markupIn(f).filter((k) => k.startsWith('HTML')), [], `${c.name}: ${f}`);
+    }
   });
 
   it('templates bind values once: ${...} in data is shown, not evaluated', () => {

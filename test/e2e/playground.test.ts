@@ -86,7 +86,10 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
     page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(product.playgroundUrl, { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
+    // The Playground's page is one large script: on a busy machine it takes a while to become usable,
+    // so the test waits for the message box itself rather than for the page's load event.
+    await page.goto(product.playgroundUrl, { waitUntil: 'domcontentloaded', timeout: START_TIMEOUT_MS });
+    await page.getByRole('textbox').waitFor({ timeout: START_TIMEOUT_MS });
 
     await send(page, 'alerts');
     lap('sent "alerts"');

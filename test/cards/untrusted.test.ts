@@ -174,7 +174,7 @@ function tally(kinds: string[]): Record<string, number> {
   return out;
 }
 
-/** An alert whose every text the service sends is `h`, with one incident of each kind (and one of a kind the bot does not know). */
+/** An alert whose every text the service sends is `h`, with incidents of ARM's and Graph's kinds (and one of a kind the bot does not know). */
 function hostileAlert(h: string): Alert {
   const alert = makeAlert(EXAMPLE_SCOPE, 'AzureRolesAssignedOutsidePimAlert');
   const def = alert.properties.alertDefinition!;
@@ -195,7 +195,11 @@ function hostileAlert(h: string): Alert {
     }),
     incident(1, { alertIncidentType: 'DuplicateRoleCreatedAlertIncident', roleName: h, duplicateRoles: h, reason: h }),
     incident(2, { alertIncidentType: 'TooManyOwnersAssignedToResourceAlertIncident', assigneeName: h, assigneeType: h }),
-    incident(3, { alertIncidentType: 'StaleSignInAlertIncident', [h]: h, displayName: h } as AlertIncident['properties']),
+    incident(3, { alertIncidentType: 'SomeFutureAlertIncident', [h]: h, displayName: h } as AlertIncident['properties']),
+    // Entra ID directory roles, as Microsoft Graph sends them.
+    incident(4, { alertIncidentType: 'staleSignInAlertIncident', assigneeDisplayName: h, assigneeUserPrincipalName: h, roleDisplayName: h }),
+    incident(5, { alertIncidentType: 'noMfaOnRoleActivationAlertIncident', roleDisplayName: h, roleTemplateId: h }),
+    incident(6, { alertIncidentType: 'invalidLicenseAlertIncident', tenantLicenseStatus: h }),
   ];
   return {
     ...alert,

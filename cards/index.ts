@@ -34,5 +34,6 @@ export { buildWelcomeCard, buildWelcomeView } from './welcome';
 export type { WelcomeInput, WelcomeVm } from './welcome';
 export { renderCard, cardAttachment, ADAPTIVE_CARD_CONTENT_TYPE, TEMPLATE_NAMES } from './render';
 export type { AdaptiveCardJson, TemplateName } from './render';
-export { MAX_CARD_CHARS, cardChars, fitsCard } from './size';
+export { MAX_CARD_CHARS, TEXT_LIMITS, cardChars, fitsCard } from './size';
+export { ownText, untrustedText } from './text';
 export { formatDateTime, formatRelative, formatWhen, plural, type BannerInput, type BannerStyle } from './format';

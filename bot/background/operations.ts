@@ -25,6 +25,7 @@ import type { Logger } from '../log';
 import type { OperationEnd, OutcomeTask, PendingOperation } from '../store/types';
 import { detailCard, summaryCard } from '../handlers/read';
 import { audit } from '../handlers/actions';
+import { TEXT_LIMITS, untrustedText } from '../../cards';
 
 export interface OperationTracker {
   /** Starts working on a stored refresh (unless this process already is). */
@@ -86,18 +87,21 @@ function seconds(ms: number): string {
 }
 
 export function outcomeText(op: PendingOperation, result: OperationResult, target: string): string {
-  const by = op.requester.name ? ` (started by ${op.requester.name})` : '';
-  const detail = result.details.map((d) => [d.name, d.statusDetail].filter(Boolean).join(': ')).filter(Boolean).join('; ');
+  // Posted as a Teams message (Markdown) and shown as a card banner: the person's name, the alert
+  // and scope names and what Azure says are untrusted text.
+  const by = op.requester.name ? ` (started by ${untrustedText(op.requester.name, TEXT_LIMITS.name)})` : '';
+  const detail = untrustedText(result.details.map((d) => [d.name, d.statusDetail].filter(Boolean).join(': ')).filter(Boolean).join('; '), TEXT_LIMITS.paragraph);
+  const what = untrustedText(target, TEXT_LIMITS.paragraph);
   const took = seconds(result.durationMs);
   switch (result.outcome) {
     case 'succeeded':
-      return `Refresh of ${target} succeeded after ${took}${by}.${detail ? ` ${detail}` : ''}`;
+      return `Refresh of ${what} succeeded after ${took}${by}.${detail ? ` ${detail}` : ''}`;
     case 'failed':
-      return `Refresh of ${target} failed after ${took}${by}.${detail ? ` ${detail}` : ''} Try again, or check the alert in the Azure portal.`;
+      return `Refresh of ${what} failed after ${took}${by}.${detail ? ` ${detail}` : ''} Try again, or check the alert in the Azure portal.`;
     case 'canceled':
-      return `Refresh of ${target} was canceled after ${took}${by}.${detail ? ` ${detail}` : ''}`;
+      return `Refresh of ${what} was canceled after ${took}${by}.${detail ? ` ${detail}` : ''}`;
     case 'timedOut':
-      return `Refresh of ${target} did not finish within ${took}${by}; I stopped waiting. Its last status was ${result.status ?? 'unknown'}. Type \`refresh\` to start another.`;
+      return `Refresh of ${what} did not finish within ${took}${by}; I stopped waiting. Its last status was ${untrustedText(result.status, TEXT_LIMITS.name) || 'unknown'}. Type \`refresh\` to start another.`;
   }
 }
 

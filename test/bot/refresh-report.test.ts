@@ -7,6 +7,9 @@ import sinon from 'sinon';
 import type { StoredActivity } from '../fakes/connector';
 import { normalizeScope } from '../../bot/azure/validate';
 import { ConfigError, loadConfig } from '../../bot/config';
+import { outcomeText } from '../../bot/background/operations';
+import type { PendingOperation } from '../../bot/store/types';
+import { markupIn, shownText } from '../cards/markdown';
 import { ALEX, buttons, cardAction, cardText, channelMessage, startHarness, type Harness } from '../helpers/harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -129,6 +132,18 @@ describe('refresh outcomes through the bot when Teams or ARM fail', function () 
     assert.ok(started.every((at) => h!.connector.delivered(at.msg.conversation.id).length > 0));
     const audit = (await h.app.deps.store.latestAudit(100)).filter((e) => e.action === 'refresh' && e.result !== 'started');
     assert.deepEqual(audit.map((e) => e.result), targets.map(() => 'succeeded'));
+  });
+
+  it('words the outcome with the requester\'s name, the alert and what Azure said shown as typed (Teams renders Markdown in messages)', () => {
+    const link = '[Re-approve your PIM role](https://evil.example/login)';
+    const op = { requester: { name: `<at>Someone</at> ${link}` } } as PendingOperation;
+    for (const outcome of ['succeeded', 'failed', 'canceled', 'timedOut'] as const) {
+      const text = outcomeText(op, { outcome, status: `**${outcome}**`, details: [{ name: '# Urgent', statusDetail: `![x](https://evil.example/x.png) ${link}` }], durationMs: 5000, polls: 2 }, `${link} on Contoso Production`);
+      // Only the bot's own `refresh` hint may render.
+      assert.deepEqual(markupIn(text).filter((k) => k !== 'code'), [], text);
+      assert.ok(shownText(text).includes(`(started by <at>Someone</at> ${link})`), text);
+      assert.ok(shownText(text).startsWith(`Refresh of ${link} on Contoso Production `), text);
+    }
   });
 
   it('takes its give-up time and sweep interval from PIM_REFRESH_REPORT_GIVE_UP_HOURS and PIM_OPERATION_SWEEP_SECONDS', () => {

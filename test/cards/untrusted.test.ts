@@ -233,7 +233,7 @@ function cardsWith(h: string): Record<string, AdaptiveCardJson> {
   const confirm = { question: h, detail: h, confirm: { verb: 'dismiss' as const, scope: EXAMPLE_SCOPE, alertId: alert.name } };
   const known = exampleConfigurations()[0]!;
   const audit: AuditEntry = {
-    id: 1,
+    id: '1',
     at: '2022-04-08T09:29:00Z',
     actorObjectId: h,
     actorName: h,

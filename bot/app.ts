@@ -17,6 +17,7 @@ import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
 import { createBotCore } from './core/router';
 import { createRefusalBudget } from './core/audit';
 import { createHttpServer } from './edge/server';
+import { drainOnClose } from './edge/drain';
 import { PimTeamsBot, toActivity, type BotCore } from './edge/teamsBot';
 import { buildErrorCard } from '../cards';
 import { createLogger, type Logger } from './log';
@@ -29,6 +30,7 @@ import { createProactive, type Proactive } from './edge/proactive';
 import { createOperationTracker, type OperationTracker, type TrackerOptions } from './background/operations';
 import { createBotFrameworkSender, createBotFrameworkUpdater, createDelivery } from './delivery';
 import { createDigestScheduler, type DigestService } from './digest/scheduler';
+import { countRefusals, noTelemetry, type Telemetry } from './telemetry';
 
 export interface AppOverrides {
   logger?: Logger;
@@ -38,6 +40,8 @@ export interface AppOverrides {
   directoryRoles?: DirectoryRolesApi;
   store?: BotStore;
   clock?: Clock;
+  /** Default: none (nothing is recorded). */
+  telemetry?: Telemetry;
   /** Extra options for the ARM and Graph clients (e.g. a fast poll interval in tests). */
   armOptions?: Parameters<typeof createAzureClients>[1];
   /** Extra options for the refresh tracker (e.g. short backoffs in tests). */
@@ -60,6 +64,7 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock: Clock = overrides.clock ?? { now: () => Date.now() };
+  const telemetry = overrides.telemetry ?? noTelemetry;
 
   // Graph is only needed (and only given a token) when the directory is watched.
   const watchesDirectory = config.scopes.some((s) => isDirectoryScope(s.scope));
@@ -79,7 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const rbac = overrides.rbac ?? azure!.rbac;
   const directoryRoles = overrides.directoryRoles ?? azure?.directoryRoles;
 
-  const store = overrides.store ?? openSqliteStore({ dataDir: config.dataDir });
+  const store = countRefusals(overrides.store ?? openSqliteStore({ dataDir: config.dataDir }), telemetry);
   const secret = await loadOrCreateSecret(store, config.actionSecret);
   const signer = createActionSigner({ secret, ttlMs: config.actionTtlMs, clock });
   const authorizer = createAuthorizer({
@@ -100,7 +105,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const adapter = new TeamsEdgeAdapter(auth);
 
-  const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger, refusals: createRefusalBudget({ clock, logger }) };
+  const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger, refusals: createRefusalBudget({ clock, logger }), telemetry };
   // The owner names this process slot in the store's leases and run claims. On a fixed port it is
   // host:port: two live processes cannot listen on one host and port, so a restart may take back
   // at once what its earlier life held. On port 0 the slot is not stable, so it is random.
@@ -150,7 +155,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logic: (context) => bot.run(context),
     logger,
     health: () => ({ mode: config.mode, scopes: config.scopes.length }),
+    // Ready while the store answers and the process is not shutting down; ARM and Teams are not
+    // asked: an ARM outage must not take every instance out of rotation.
+    ready: async () => {
+      if (drain.draining) return false;
+      await store.ping();
+      return true;
+    },
+    telemetry,
   });
+  const drain = drainOnClose(server);
 
   let closed = false;
   return {
@@ -177,12 +191,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       if (closed) return;
       closed = true;
+      // No new requests; the turns in flight run to their answers.
+      await drain.close();
+      // Polls stop and their leases are handed back, so another process resumes them at once.
       await operations.stop();
       // Stopping delivery cancels retries that are waiting, so the scheduler's stop does not wait for them.
       const digestsStopped = digests.stop();
       await delivery.stop();
       await digestsStopped;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
     },
   };

@@ -18,10 +18,19 @@ export const REDACT_PATHS = [
   '*.text',
 ];
 
-export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
+export interface LoggerOptions {
+  level?: string;
+  destination?: pino.DestinationStream;
+  /** Fields merged into every line, e.g. the active trace and span ids (telemetry). */
+  context?: () => Record<string, string>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const context = options.context;
   return pino(
     {
       level: options.level ?? 'info',
+      ...(context ? { mixin: () => context() } : {}),
       base: { app: 'pim-alerts-teams' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,

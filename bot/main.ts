@@ -1,150 +1,61 @@
-// `npm start`. With Azure configuration (PIM_SCOPES and a credential) it runs the bot for real.
-// Without it, it runs the whole product on this machine: the PIM alerts simulator as the ARM
-// endpoint, the bot on loopback, and the Microsoft 365 Agents Playground (Teams channel) pointed
-// at the bot — and prints the one URL to open.
+// The production entry point: `npm run start:prod` runs the compiled `node dist/bot/main.js` (the
+// container image and App Service do the same). It runs the bot against Azure as configured by the
+// environment and needs only production dependencies: no simulator, no Agents Playground, no tsx.
+// The local run against the simulator is `npm start` (bot/local.ts).
+//
+// Telemetry starts before the rest of the bot is loaded, so OpenTelemetry's HTTP instrumentation
+// sees every request; the bot's own modules are therefore required only once it has.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { ConfigError, isLocalRun, loadConfig, type Config } from './config';
-import { normalizeScope } from './azure/validate';
-import { createApp } from './app';
-import { createLogger } from './log';
-import { startSimulator } from '../sim/server';
-import { simulatorOptionsFromEnv } from '../sim/main';
-import { freshSeed } from '../sim/seed';
+import { CONNECTION_STRING_VARIABLE, startTelemetry } from './telemetry';
 
-const DEFAULT_PLAYGROUND_PORT = 56150;
-
-function loadDotEnv(): void {
+/** Reads `.env` in the working directory, when present; variables already set win. */
+export function loadDotEnv(): void {
   const file = path.resolve('.env');
   if (fs.existsSync(file)) process.loadEnvFile(file);
 }
 
-async function main(): Promise<void> {
+/** The one line a production start without scopes prints: what to set, and where the local run is. */
+export const MISSING_SCOPES =
+  'Configuration error: PIM_SCOPES: is not set; list the ARM scopes the bot watches, e.g. PIM_SCOPES=subscriptions/<subscription id> (to try the bot locally against the simulator, run `npm start` instead).';
+
+export async function startProduction(): Promise<void> {
   loadDotEnv();
   const env = process.env;
-  const local = isLocalRun(env);
-  // Checked before anything starts, so a bad value stops start-up with one line.
-  const playgroundPort = local ? playgroundPortFrom(env) : DEFAULT_PLAYGROUND_PORT;
-  const stops: Array<() => Promise<void>> = [];
-
-  let config: Config;
-  try {
-    if (local) {
-      // Dates as if the newest scan happened two hours ago, so the local run looks like a live tenant.
-      const sim = await startSimulator({ ...simulatorOptionsFromEnv({ ...env, SIM_PORT: env.SIM_PORT ?? '0' }), seed: freshSeed(new Date()) });
-      stops.push(() => sim.close());
-      config = loadConfig(
-        { ...env, PIM_AUTHZ: env.PIM_AUTHZ ?? 'rbac' },
-        { normalizeScope, localEndpoint: sim.url, localScopes: sim.scopes.map((s) => ({ scope: s.id, displayName: s.displayName })) },
-      );
-    } else {
-      config = loadConfig(env, { normalizeScope });
-    }
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`Configuration error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-
-  const logger = createLogger({ level: config.logLevel });
-  const app = await createApp(config, { logger });
-  const { url } = await app.listen();
-  stops.unshift(() => app.close());
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    for (const stop of stops) {
-      try {
-        await stop();
-      } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'error while shutting down');
-      }
-    }
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-
-  if (local && env.PLAYGROUND !== 'false') {
-    const playground = startPlayground(`${url}/api/messages`, config.dataDir, playgroundPort);
-    stops.unshift(async () => {
-      playground.child.kill('SIGTERM');
-    });
-    // The URL is printed only once the Playground listens, and with the port it really took: it
-    // silently picks a random one when the requested port is in use.
-    const port = await playground.listening.catch(() => undefined);
-    if (port === undefined) return; // its exit handler has said why
-    console.log(`\nPIM Alerts for Teams is running locally against the simulator (${config.scopes.length} scopes).`);
-    if (port !== playgroundPort) console.log(`Port ${playgroundPort} was in use, so the Agents Playground took port ${port}.`);
-    console.log(`Open http://localhost:${port} and type: alerts\n`);
-  } else {
-    logger.info({ url, mode: config.mode, scopes: config.scopes.length }, 'bot listening');
-  }
-}
-
-// PLAYGROUND_PORT lets a second local run (or the browser end-to-end test) avoid a port in use.
-function playgroundPortFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.PLAYGROUND_PORT?.trim();
-  if (!raw) return DEFAULT_PLAYGROUND_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    console.error(`Configuration error: PLAYGROUND_PORT must be a port number between 1 and 65535; got "${raw}".`);
+  if (!env.PIM_SCOPES?.trim()) {
+    console.error(MISSING_SCOPES);
     process.exit(2);
   }
-  return port;
+  const telemetry = (() => {
+    try {
+      return startTelemetry(env, { armEndpoint: env.ARM_ENDPOINT });
+    } catch (err) {
+      console.error(`Configuration error: ${CONNECTION_STRING_VARIABLE}: ${(err as Error).message}`);
+      return process.exit(2);
+    }
+  })();
+
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { loadConfig } = require('./config') as typeof import('./config');
+  const { normalizeScope } = require('./azure/validate') as typeof import('./azure/validate');
+  const { createLogger } = require('./log') as typeof import('./log');
+  const { runBot, exitOnConfigError } = require('./run') as typeof import('./run');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const config = (() => {
+    try {
+      return loadConfig(env, { normalizeScope });
+    } catch (err) {
+      return exitOnConfigError(err);
+    }
+  })();
+  const logger = createLogger({ level: config.logLevel, context: () => telemetry.logContext() });
+  const { url } = await runBot(config, { logger, telemetry });
+  logger.info({ url, mode: config.mode, scopes: config.scopes.length, telemetry: env[CONNECTION_STRING_VARIABLE]?.trim() ? 'on' : 'off' }, 'bot listening');
 }
 
-interface Playground {
-  child: ChildProcess;
-  /** The port the Playground listens on; rejects if it exits first. */
-  listening: Promise<number>;
-}
-
-function startPlayground(endpoint: string, dataDir: string, port: number): Playground {
-  // The Playground writes its log under its working directory: keep it with the bot's data.
-  fs.mkdirSync(dataDir, { recursive: true });
-  const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
-  const child = spawn(
-    process.execPath,
-    [cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(port), '--disable-telemetry'],
-    {
-      cwd: dataDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BROWSER: 'none', M365_AGENTS_PLAYGROUND_CONFIG_PATH: path.resolve(__dirname, '..', 'sim', 'playground.yml') },
-    },
-  );
-  // The Playground is chatty; keep its output out of the way unless it fails.
-  let tail = '';
-  const keep = (b: Buffer) => {
-    tail = (tail + b.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const listening = new Promise<number>((resolve, reject) => {
-    // It prints "Listening on <port>" from its server's listen callback, i.e. once it accepts connections.
-    const onData = () => {
-      const m = /Listening on (\d+)/.exec(tail);
-      if (m) {
-        child.stdout?.off('data', onData);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.on('exit', (code, signal) => reject(new Error(`The Agents Playground exited (${signal ?? code}) before it listened.`)));
+if (require.main === module) {
+  startProduction().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
   });
-  child.on('exit', (code) => {
-    if (code) console.error(`The Agents Playground exited with code ${code}:\n${tail}`);
-  });
-  return { child, listening };
 }
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});

@@ -295,6 +295,7 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
         // Stored before anything is reported: from here on, whoever reports reports this.
         outcome = await deps.store.recordOperationOutcome(id, owner, seenOutcome, iso(outcomeAt));
         if (!outcome) throw new LeaseLostError();
+        deps.telemetry?.refreshOutcome(outcome.outcome, outcome.durationMs);
         log.info({ outcome: outcome.outcome, status: outcome.status, durationMs: outcome.durationMs }, 'refresh outcome known');
       }
       const done = { ...op.tasksDone };
@@ -338,9 +339,13 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
 
   function track(id: string): void {
     if (stopped || inFlight.has(id)) return;
+    deps.telemetry?.pendingOperations(1);
     const p = run(id)
       .catch((err) => logger.error({ operation: id, err: { message: (err as Error).message } }, 'refresh tracking failed'))
-      .finally(() => inFlight.delete(id));
+      .finally(() => {
+        inFlight.delete(id);
+        deps.telemetry?.pendingOperations(-1);
+      });
     inFlight.set(id, p);
   }
 

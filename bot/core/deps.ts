@@ -10,6 +10,7 @@ import type { Authorizer } from '../security/authorizer';
 import type { BotStore, StoredConversationReference } from '../store/types';
 import type { DigestService } from '../digest/scheduler';
 import type { RefusalBudget } from './audit';
+import type { Telemetry } from '../telemetry';
 
 export interface Clock {
   now(): number;
@@ -30,6 +31,8 @@ export interface CoreDeps {
   digests?: DigestService;
   /** How many refusals are stored one by one (the rest are counted in the log); none: all are stored. */
   refusals?: RefusalBudget;
+  /** Metrics about what the bot did (no-op when telemetry is off). Set by the composition root. */
+  telemetry?: Telemetry;
 }
 
 /** Work that continues after the invoke has been answered. */

@@ -11,6 +11,7 @@ import { PimValidationError } from '../azure/errors';
 import type { CommandName } from '../commands/catalog';
 import { parseCommand, type CommandOf } from '../commands/parser';
 import { tenantAllowed } from '../security/authorizer';
+import { boundedName } from '../telemetry';
 import type { BotCore, ConversationEvent } from '../edge/teamsBot';
 import { cardContextOf, type CoreDeps } from './deps';
 import { audit, type Actor } from './audit';
@@ -65,6 +66,14 @@ function errorCard(deps: CoreDeps, err: unknown, requestId?: string): Record<str
   }
   deps.logger.error({ err: { message: (err as Error)?.message, stack: (err as Error)?.stack }, requestId }, 'unexpected error in a handler');
   return buildErrorCard({ message: 'Something went wrong on my side.', whatToDo: 'Try again; if it keeps happening, give your admin this request id.', requestId }, ctx);
+}
+
+/** How a card action that threw ended, for the card-action metric: the error's code, never its text. */
+function outcomeOf(err: unknown): string {
+  if (err instanceof BotError) return err.code;
+  if (isArmError(err)) return 'ArmError';
+  if (err instanceof PimValidationError) return 'InvalidId';
+  return 'Bug';
 }
 
 function titleFor(code: BotError['code']): string {
@@ -182,8 +191,11 @@ export function createBotCore(deps: CoreDeps, handlers: CoreHandlers): BotCore {
         const turn: ActionTurn = { action, reference, inputs: verified.inputs, nonce: verified.nonce, expiresAt: verified.expiresAt };
         log.info('card action');
         const handler = handlers.actions[payload.verb] as (d: CoreDeps, p: ActionPayload, t: ActionTurn) => Promise<ActionReply>;
-        return await handler(deps, payload, turn);
+        const reply = await handler(deps, payload, turn);
+        deps.telemetry?.cardAction(payload.verb, 'ok');
+        return reply;
       } catch (err) {
+        deps.telemetry?.cardAction(boundedName(action.verb), outcomeOf(err));
         return { card: errorCard(deps, err, action.activityId) };
       }
     },

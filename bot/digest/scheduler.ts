@@ -262,8 +262,10 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   /** Sends one subscription's digest from the reads of its run, and records the outcome. */
   async function runOne(sub: Subscription, runAt: string, reads: ReadonlyMap<string, ScopeAlerts>, report: RunReport): Promise<void> {
     const log = logger.child({ subscription: sub.id, runAt });
-    const record = (outcome: RunOutcome, extra: { reason?: string; activityId?: string } = {}) =>
+    const record = (outcome: RunOutcome, extra: { reason?: string; activityId?: string } = {}) => {
       report.runs.push({ subscriptionId: sub.id, conversationId: sub.conversationId, runAt, outcome, ...extra });
+      if (outcome === 'sent' || outcome === 'failed') deps.telemetry?.digest(outcome);
+    };
     try {
       const ref = await store.getConversation(sub.conversationId);
       if (ref && !tenantOk(ref)) {

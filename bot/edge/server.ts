@@ -1,5 +1,6 @@
 // The HTTP edge: restify serving POST /api/messages through botbuilder's CloudAdapter, plus
-// GET /healthz and the manifest's pages. Everything here runs before the caller is authenticated,
+// GET /healthz (the process answers), GET /readyz (it can serve: its store answers) and the
+// manifest's pages. Everything here runs before the caller is authenticated,
 // so it reads only what it must: no body parser is installed (restify's would write multipart
 // uploads to the temp folder), other routes never read a body, and /api/messages reads one only
 // when it is declared JSON, into memory, up to a hard cap. It then checks that the body is an
@@ -10,6 +11,7 @@ import type { Activity, TurnContext } from 'botbuilder';
 import { isAuthenticationFailure, type TeamsEdgeAdapter } from './adapter';
 import { isJsonContentType, readJsonBody } from './body';
 import type { Logger } from '../log';
+import type { Telemetry } from '../telemetry';
 import { PAGES } from './pages';
 
 export interface ServerOptions {
@@ -18,11 +20,29 @@ export interface ServerOptions {
   logger: Logger;
   /** Extra health detail (e.g. the scopes watched), never secrets. */
   health?: () => Record<string, unknown>;
+  /** Whether this instance can serve turns; never asks ARM or Teams. Default: always ready. */
+  ready?: () => Promise<boolean>;
+  telemetry?: Pick<Telemetry, 'activity'>;
   /** Largest JSON body read, in bytes (512 KB: Teams activities stay far below it). */
   maxBodyBytes?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+
+/** A readiness check that has not answered by then counts as not ready. */
+const READY_TIMEOUT_MS = 5_000;
+
+async function isReady(ready: (() => Promise<boolean>) | undefined): Promise<boolean> {
+  if (!ready) return true;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([ready(), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)))]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const ACTIVITY_TYPE = /^[A-Za-z]{1,40}$/;
 const MESSAGES_PATH = '/api/messages';
@@ -50,6 +70,13 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
   server.get('/healthz', (_req, res, next) => {
     res.send(200, { status: 'ok', ...(opts.health?.() ?? {}) });
     return next();
+  });
+
+  // For load balancers and platform probes: 503 takes the instance out of rotation (store down,
+  // shutting down) without restarting it, as a failing /healthz would.
+  server.get('/readyz', async (_req, res) => {
+    if (await isReady(opts.ready)) res.send(200, { status: 'ready' });
+    else res.send(503, { status: 'not ready' });
   });
 
   for (const [path, html] of Object.entries(PAGES)) {
@@ -83,6 +110,7 @@ export function createHttpServer(opts: ServerOptions): restify.Server {
       return;
     }
     const log = opts.logger.child({ activityId: (body as { id?: unknown }).id, activityType: (body as { type: string }).type });
+    opts.telemetry?.activity(body as { type: string; name?: unknown });
     const authorization = req.headers.authorization;
     try {
       const invoke = await opts.adapter.handle(typeof authorization === 'string' ? authorization : '', body as Activity, opts.logic);

@@ -366,6 +366,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
   };
 
   const stmts = {
+    ping: db.prepare('SELECT 1'),
     getSecret: db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE name = ?'),
     insertSecret: db.prepare('INSERT INTO kv (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'),
 
@@ -690,6 +691,10 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
     async listIncompleteDigestRuns() {
       return stmts.incompleteRuns.all().map((r) => ({ subscriptionId: r.subscription_id, runAt: r.run_at, owner: r.owner }));
+    },
+
+    async ping() {
+      stmts.ping.get();
     },
 
     async close() {

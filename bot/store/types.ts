@@ -262,5 +262,11 @@ export interface BotStore {
   /** Runs claimed but never completed (the process died mid-run): to finish on start-up. */
   listIncompleteDigestRuns(): Promise<Array<{ subscriptionId: string; runAt: string; owner: string }>>;
 
+  /**
+   * Resolves when the store answers, rejects when it does not: the readiness probe (/readyz). One
+   * cheap round trip (SQLite: a trivial query; a network store: one small request).
+   */
+  ping(): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-// The local product as a user starts it (`npm start` = tsx bot/main.ts), in its own process group
+// The local product as a user starts it (`npm start` = tsx bot/local.ts), in its own process group
 // so the test can stop it together with everything it spawned (tsx's node, the Agents Playground).
 import fs from 'node:fs';
 import net from 'node:net';
@@ -47,7 +47,7 @@ export async function startProduct(opts: ProductOptions): Promise<Product> {
   env.PLAYGROUND_PORT = String(opts.playgroundPort);
   env.LOG_LEVEL = 'warn';
 
-  const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bot/main.ts'], {
+  const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bot/local.ts'], {
     cwd: REPO_ROOT,
     env,
     detached: true, // its own process group: one signal reaches tsx, the bot and the Playground

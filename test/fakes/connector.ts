@@ -88,6 +88,11 @@ export interface FakeConnector {
   markGone(conversationId: string, status?: 403 | 404): void;
   /** Answers every write to the conversation (and its channel threads) with `status` until `now()` reaches `until`. */
   outage(conversationId: string, until: number, status?: number): void;
+  /**
+   * Holds the next request to this conversation (and its threads) unanswered until `release()`,
+   * so the turn that sent it stays in flight; `arrived` resolves when that request is here.
+   */
+  hold(conversationId: string): { arrived: Promise<void>; release(): void };
   readonly counts: {
     /** Requests answered 429 by the rate windows. */
     throttled: number;
@@ -132,6 +137,7 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
   const scripts = new Map<string, ScriptedAnswer[]>();
   const gone = new Map<string, 403 | 404>();
   const outages = new Map<string, { until: number; status: number }>();
+  const holds = new Map<string, { arrive: () => void; released: Promise<void> }>();
   const activities = new Map<string, StoredActivity>(); // key: conversationId + '\n' + id
   const posted: StoredActivity[] = [];
   const counts = { throttled: 0, injected: 0, scripted: 0, gone: 0, outage: 0 };
@@ -313,12 +319,21 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      try {
-        handle(req, Buffer.concat(chunks).toString('utf8'), res);
-      } catch (err) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(errorBody('FakeFailure', `The fake connector failed: ${(err as Error).message}`));
-      }
+      const answer = () => {
+        try {
+          handle(req, Buffer.concat(chunks).toString('utf8'), res);
+        } catch (err) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(errorBody('FakeFailure', `The fake connector failed: ${(err as Error).message}`));
+        }
+      };
+      const match = ROUTE.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+      const key = match ? rateKeyOfConversation(decodeURIComponent(match[1]!)) : undefined;
+      const held = key !== undefined ? holds.get(key) : undefined;
+      if (!held) return answer();
+      holds.delete(key!);
+      held.arrive();
+      void held.released.then(answer);
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -345,6 +360,14 @@ export async function startFakeConnector(options: FakeConnectorOptions = {}): Pr
     },
     outage(conversationId, until, status = 503) {
       outages.set(rateKeyOfConversation(conversationId), { until, status });
+    },
+    hold(conversationId) {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.set(rateKeyOfConversation(conversationId), { arrive, released });
+      return { arrived, release };
     },
     counts,
     close: () =>

@@ -1,18 +1,23 @@
-// The bot as a separate process, as it runs in a deployment: the real bot/main.ts, configured
-// through the environment, started in its own process group so that SIGKILL reaches everything it
-// started, and driven over HTTP with Teams-shaped activities. Durability tests kill it mid-work and
-// start it again on the same DATA_DIR.
+// The bot as a separate process, as it runs in a deployment: the real production entry point,
+// configured through the environment, started in its own process group so that SIGKILL reaches
+// everything it started, driven over HTTP with Teams-shaped activities and stopped with real
+// signals. Durability tests kill it mid-work and start it again on the same DATA_DIR. Every child
+// preloads the loopback-only network guard (test/network-guard.cjs), so it can reach nothing but
+// the fakes the test starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(ROOT, 'bot', 'main.ts');
-// The child gets the same loopback-only network guard as this process.
-const NETWORK_GUARD = path.join(ROOT, 'test', 'setup.ts');
-const START_TIMEOUT_MS = 30_000;
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Plain CommonJS, so that the compiled production build (no tsx) preloads it too. */
+export const NETWORK_GUARD = path.join(REPO_ROOT, 'test', 'network-guard.cjs');
+/** The production entry point run from source (tsx), for tests that do not need the build. */
+export const MAIN_FROM_SOURCE = ['--require', require.resolve('tsx/cjs'), path.join(REPO_ROOT, 'bot', 'main.ts')];
+
+// A bound, not a wait: start-up takes a second or two, but many times that on a loaded machine.
+const START_TIMEOUT_MS = 60_000;
 
 export interface BotProcess {
   readonly child: ChildProcess;
@@ -21,7 +26,10 @@ export interface BotProcess {
   readonly logs: Json[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
+  /** The last 4000 characters it wrote (stdout and stderr), for failure messages. */
   output(): string;
+  /** Resolves with the first log line the predicate accepts, past or future. */
+  logged(predicate: (line: Json) => boolean, what: string, ms?: number): Promise<Json>;
 }
 
 const running = new Set<BotProcess>();
@@ -31,13 +39,19 @@ export async function stopAllBots(): Promise<void> {
   for (const bot of [...running]) await stopBot(bot, 'SIGKILL').catch(() => undefined);
 }
 
+export interface StartBotOptions {
+  /** Node arguments after the network guard: the entry point (default MAIN_FROM_SOURCE). */
+  args?: string[];
+}
+
 /**
- * Starts `bot/main.ts` in its own process group (so a kill reaches everything it started) and
- * resolves once it logs "bot listening". Node with tsx's require hook rather than the tsx CLI, so
- * the pid is the bot itself and SIGKILL leaves no orphaned grandchild polling on.
+ * Starts the bot in its own process group (so a kill reaches everything it started) and resolves
+ * once it logs that it listens. Node with a require hook rather than the tsx CLI, so the pid is
+ * the bot itself and SIGKILL leaves no orphaned grandchild.
  */
-export async function startBot(env: Record<string, string>, cwd: string): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), '--require', NETWORK_GUARD, MAIN], {
+export async function startBot(env: Record<string, string>, cwd: string, options: StartBotOptions = {}): Promise<BotProcess> {
+  const args = ['--require', NETWORK_GUARD, ...(options.args ?? MAIN_FROM_SOURCE)];
+  const child = spawn(process.execPath, args, {
     cwd,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,6 +59,7 @@ export async function startBot(env: Record<string, string>, cwd: string): Promis
     env: { PATH: process.env.PATH ?? '', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}), ...env },
   });
   const logs: Json[] = [];
+  const waiters: Array<{ predicate: (line: Json) => boolean; resolve: (line: Json) => void }> = [];
   let text = '';
   let partial = '';
   let done = false;
@@ -54,7 +69,6 @@ export async function startBot(env: Record<string, string>, cwd: string): Promis
       resolve({ code, signal });
     }),
   );
-  let onListening: ((url: string) => void) | undefined;
   child.stdout!.on('data', (b: Buffer) => {
     text += b.toString();
     partial += b.toString();
@@ -64,30 +78,47 @@ export async function startBot(env: Record<string, string>, cwd: string): Promis
       if (!line.startsWith('{')) continue;
       const entry = JSON.parse(line) as Json;
       logs.push(entry);
-      if (entry.msg === 'bot listening') onListening?.(entry.url as string);
+      for (const w of [...waiters]) {
+        if (w.predicate(entry)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(entry);
+        }
+      }
     }
   });
   child.stderr!.on('data', (b: Buffer) => {
     text += b.toString();
   });
 
-  const bot: BotProcess = { child, url: '', logs, exited, hasExited: () => done, output: () => text.slice(-4000) };
-  running.add(bot);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The bot did not log "bot listening" within ${START_TIMEOUT_MS} ms:\n${text.slice(-4000)}`)), START_TIMEOUT_MS);
-    onListening = (u) => {
-      clearTimeout(timer);
-      resolve(u);
-    };
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`The bot exited (${code ?? signal}) before listening:\n${text.slice(-4000)}`));
+  const output = () => text.slice(-4000);
+  const logged = (predicate: (line: Json) => boolean, what: string, ms = START_TIMEOUT_MS): Promise<Json> => {
+    const seen = logs.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Json>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The bot did not log ${what} within ${ms} ms:\n${output()}`)), ms);
+      const waiter = {
+        predicate,
+        resolve: (line: Json) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      waiters.push(waiter);
+      void exited.then(({ code, signal }) => {
+        if (!waiters.includes(waiter)) return;
+        clearTimeout(timer);
+        reject(new Error(`The bot exited (${code ?? signal}) before logging ${what}:\n${output()}`));
+      });
     });
-  });
-  return Object.assign(bot, { url });
+  };
+
+  const bot: BotProcess = { child, url: '', logs, exited, hasExited: () => done, output, logged };
+  running.add(bot);
+  const listening = await logged((l) => l.msg === 'bot listening', '"bot listening"');
+  return Object.assign(bot, { url: String(listening.url ?? '') });
 }
 
-export async function stopBot(bot: BotProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function stopBot(bot: BotProcess, signal: 'SIGKILL' | 'SIGTERM', ms = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (!bot.hasExited()) {
     try {
       process.kill(-bot.child.pid!, signal);
@@ -95,7 +126,7 @@ export async function stopBot(bot: BotProcess, signal: 'SIGKILL' | 'SIGTERM'): P
       // already gone
     }
   }
-  const result = await withTimeout(bot.exited, 5000, `the bot to exit after ${signal}`);
+  const result = await withTimeout(bot.exited, ms, `the bot to exit after ${signal}`);
   running.delete(bot);
   return result;
 }
@@ -135,8 +166,8 @@ export async function freePort(): Promise<number> {
 
 // ---- Teams over HTTP ----
 
-export async function post(bot: BotProcess, activity: Json): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+export async function post(bot: Pick<BotProcess, 'url'>, activity: Json, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(activity) });
   const raw = await res.text();
   return { status: res.status, body: raw ? JSON.parse(raw) : undefined };
 }

@@ -50,7 +50,7 @@ export async function startProduction(): Promise<void> {
   })();
   const logger = createLogger({ level: config.logLevel, context: () => telemetry.logContext() });
   const { url } = await runBot(config, { logger, telemetry });
-  logger.info({ url, mode: config.mode, scopes: config.scopes.length, telemetry: env[CONNECTION_STRING_VARIABLE]?.trim() ? 'on' : 'off' }, 'bot listening');
+  logger.info({ url, mode: config.mode, scopes: config.scopes.length, telemetry: env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim() ? 'on' : 'off' }, 'bot listening');
 }
 
 if (require.main === module) {

@@ -52,7 +52,7 @@ export interface TelemetryOptions {
  * A connection string Azure Monitor cannot read throws; the entry point reports it as one line.
  */
 export function startTelemetry(env: Env, options: TelemetryOptions = {}): Telemetry {
-  const connectionString = env[CONNECTION_STRING_VARIABLE]?.trim();
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
   if (!connectionString) return noTelemetry;
   // Loaded here and only here, so a bot without the variable never loads OpenTelemetry.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

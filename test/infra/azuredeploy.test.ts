@@ -41,7 +41,6 @@ const PENDING: Record<string, string> = {
   PIM_STORE: 'issue 10: Table Storage backend (PIM_STORE=table)',
   PIM_TABLE_URL: 'issue 10: Table Storage backend (the account the identity may write)',
   PIM_TABLE_PREFIX: 'issue 10: Table Storage backend (table name prefix)',
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'issue 11, production run part: telemetry through @azure/monitor-opentelemetry',
 };
 
 /**

@@ -6,6 +6,7 @@
 // when it is declared JSON, into memory, up to a hard cap. It then checks that the body is an
 // activity-shaped object before handing it to the adapter (which authenticates it), and turns
 // anything unexpected into a 4xx/5xx answer: no request can crash the process or fill the disk.
+import './restifyCompat'; // before restify: lets restify 11 load on Node.js 24
 import restify from 'restify';
 import type { Activity, TurnContext } from 'botbuilder';
 import { isAuthenticationFailure, type TeamsEdgeAdapter } from './adapter';

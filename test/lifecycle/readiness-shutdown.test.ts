@@ -15,13 +15,20 @@ import { post, startBot, stopAllBots, stopBot, withTimeout } from '../helpers/pr
 
 describe('readiness: GET /readyz', () => {
   let h: Harness | undefined;
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-readyz-'));
+    dirs.push(dir);
+    return dir;
+  };
   afterEach(async () => {
     await h?.close();
     h = undefined;
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers 200 while the store answers, and asks neither ARM nor Teams', async () => {
-    h = await startHarness();
+    h = await startHarness({ dataDir: tempDir() });
     const before = { arm: h.sim.requests.length, teams: h.connector.requests.length };
     const res = await fetch(`${h.url}/readyz`);
     assert.equal(res.status, 200);
@@ -31,7 +38,7 @@ describe('readiness: GET /readyz', () => {
   });
 
   it('answers 503 when the store does not answer, while /healthz still answers 200', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-readyz-'));
+    const dataDir = tempDir();
     const sqlite = openSqliteStore({ dataDir });
     let failing = false;
     const store = {
@@ -51,7 +58,7 @@ describe('readiness: GET /readyz', () => {
   });
 
   it('answers 503 once the SQLite store is closed', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-readyz-'));
+    const dataDir = tempDir();
     const sqlite = openSqliteStore({ dataDir });
     h = await startHarness({ dataDir, overrides: { store: sqlite } });
     await sqlite.close();

@@ -30,7 +30,7 @@ import { createProactive, type Proactive } from './edge/proactive';
 import { createOperationTracker, type OperationTracker, type TrackerOptions } from './background/operations';
 import { createBotFrameworkSender, createBotFrameworkUpdater, createDelivery } from './delivery';
 import { createDigestScheduler, type DigestService } from './digest/scheduler';
-import { countRefusals, noTelemetry, type Telemetry } from './telemetry';
+import { noTelemetry, type Telemetry } from './telemetry';
 
 export interface AppOverrides {
   logger?: Logger;
@@ -84,7 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const rbac = overrides.rbac ?? azure!.rbac;
   const directoryRoles = overrides.directoryRoles ?? azure?.directoryRoles;
 
-  const store = countRefusals(overrides.store ?? openSqliteStore({ dataDir: config.dataDir }), telemetry);
+  const store = overrides.store ?? openSqliteStore({ dataDir: config.dataDir });
   const secret = await loadOrCreateSecret(store, config.actionSecret);
   const signer = createActionSigner({ secret, ttlMs: config.actionTtlMs, clock });
   const authorizer = createAuthorizer({

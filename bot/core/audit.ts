@@ -3,11 +3,16 @@
 // written on behalf of anyone who can reach the bot, so they pass a budget first: a flood from one
 // tenant or person stores its first few refusals a minute and is only counted in the log after
 // that, and the store keeps a bounded number of refused entries (bot/store/limits.ts).
+import { ACTION_VERBS } from '../../cards';
 import type { Logger } from '../log';
+import { boundedName } from '../telemetry';
 import { capText } from '../store/limits';
 import type { AuditEntry, AuditOutcome, RefusalReason } from '../store/types';
 import type { Clock, CoreDeps } from './deps';
 import type { Person } from './turn';
+
+/** Audited actions: the card verbs, and the commands and events that change what the bot sends. */
+const AUDITED_ACTIONS: readonly string[] = [...ACTION_VERBS, 'subscribe', 'unsubscribe', 'uninstall', 'audit', 'message'];
 
 /** Who an entry is about: the person and the conversation of the turn. */
 export interface Actor {
@@ -25,8 +30,12 @@ export type AuditRecord = Fields &
  * Writes one entry for this actor; returns its id, or undefined for a refusal over the budget
  * (counted in the log instead).
  */
-export async function audit(deps: Pick<CoreDeps, 'store' | 'clock' | 'refusals'>, who: Actor, entry: AuditRecord): Promise<string | undefined> {
-  if (entry.result === 'refused' && deps.refusals && !deps.refusals.admit(who.conversation.tenantId, who.from.aadObjectId)) return undefined;
+export async function audit(deps: Pick<CoreDeps, 'store' | 'clock' | 'refusals' | 'telemetry'>, who: Actor, entry: AuditRecord): Promise<string | undefined> {
+  if (entry.result === 'refused') {
+    // Counted before the budget: a flood of refusals is what the metric is for.
+    deps.telemetry?.refusal(boundedName(entry.action, AUDITED_ACTIONS), entry.reason);
+    if (deps.refusals && !deps.refusals.admit(who.conversation.tenantId, who.from.aadObjectId)) return undefined;
+  }
   return deps.store.appendAudit({
     at: new Date(deps.clock.now()).toISOString(),
     actorObjectId: who.from.aadObjectId,

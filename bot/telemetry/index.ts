@@ -4,14 +4,13 @@
 // root gets a Telemetry from startTelemetry: a no-op without APPLICATIONINSIGHTS_CONNECTION_STRING,
 // Azure Monitor (OpenTelemetry) with it. Without the variable no telemetry package is even loaded.
 import { ACTION_VERBS } from '../../cards';
-import type { AuditEntry, BotStore } from '../store/types';
 
 export interface Telemetry {
   /** Names the request of the current HTTP turn after the activity it carries (type, invoke name: untrusted). */
   activity(activity: { type: string; name?: unknown }): void;
   /** A card button click, by verb, and how it ended (`ok`, or the error code of the card shown). */
   cardAction(verb: string, result: string): void;
-  /** A refused attempt, as audited: the action and the reason code. */
+  /** A refused attempt, as audited (bot/core/audit.ts): the action and the reason code. */
   refusal(action: string, reason: string): void;
   /** A scheduled digest, delivered or not. */
   digest(outcome: 'sent' | 'failed'): void;
@@ -59,36 +58,6 @@ export function startTelemetry(env: Env, options: TelemetryOptions = {}): Teleme
   const { startAzureMonitor } = require('./azureMonitor') as typeof import('./azureMonitor');
   return startAzureMonitor({ connectionString, armEndpoint: options.armEndpoint?.trim() || 'https://management.azure.com' });
 }
-
-/** The reason code of a refused audit entry (issue 8 adds codes; until then, `unspecified`). */
-function reasonOf(entry: AuditEntry): string {
-  const code = (entry as AuditEntry & { reason?: unknown }).reason;
-  return typeof code === 'string' && /^[A-Za-z][\w.-]{0,63}$/.test(code) ? code : 'unspecified';
-}
-
-/**
- * The store, with every refused audit row also counted as a refusal. Refusals are recorded where
- * their audit row is written, so no refusal path can be audited without being counted.
- */
-export function countRefusals(store: BotStore, telemetry: Telemetry): BotStore {
-  if (telemetry === noTelemetry) return store;
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'appendAudit') {
-        return async (entry: AuditEntry) => {
-          const id = await target.appendAudit(entry);
-          if (entry.result === 'refused') telemetry.refusal(boundedName(entry.action, AUDITED_ACTIONS), reasonOf(entry));
-          return id;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-/** Audited actions: the card verbs, and the commands that change what the bot sends. */
-const AUDITED_ACTIONS: readonly string[] = [...ACTION_VERBS, 'subscribe', 'unsubscribe', 'uninstall'];
 
 /**
  * A metric dimension from text that may come from a stranger (an invoke's verb, an audit action):

@@ -61,7 +61,7 @@ describe('telemetry: what the bot records', () => {
       ['refresh', 'ok'],
       ['dismiss', 'BadActionData'],
     ]);
-    assert.deepEqual(rec.of('refusal'), [['dismiss', 'unspecified']]);
+    assert.deepEqual(rec.of('refusal'), [['dismiss', 'unsigned']]);
     assert.deepEqual(rec.of('refreshOutcome'), [['succeeded', 'number']]);
     assert.deepEqual(rec.of('pendingOperations'), [[1], [-1]], 'the refresh was pending while it was polled');
     assert.deepEqual(rec.of('activity'), ['message', 'invoke', 'invoke', 'invoke'].map((t) => [t]));
@@ -72,7 +72,16 @@ describe('telemetry: what the bot records', () => {
     const res = await h.post(cardAction(h, { verb: `x${'y'.repeat(200)}`, data: {} }, { conversationOf: msg }));
     assert.equal(res.status, 200);
     assert.deepEqual(rec.of('cardAction'), [['other', 'BadActionData']]);
-    assert.deepEqual(rec.of('refusal'), [['other', 'unspecified']]);
+    assert.deepEqual(rec.of('refusal'), [['other', 'unsigned']]);
+  });
+
+  it('refusals over the audit budget are still counted', async () => {
+    const { msg } = await card('help');
+    const forged = () => cardAction(h, { verb: 'dismiss', data: { a: { verb: 'dismiss', scope: h.config.scopes[0]!.scope, alertId: 'x' } } }, { conversationOf: msg });
+    for (let i = 0; i < 25; i++) assert.equal((await h.post(forged())).status, 200);
+    assert.equal(rec.of('refusal').length, 25, 'every refusal counted');
+    const stored = (await h.app.deps.store.latestAudit(100)).filter((e) => e.result === 'refused');
+    assert.ok(stored.length < 25, `the audit budget stored ${stored.length} of them`);
   });
 
   it('a digest sent', async () => {

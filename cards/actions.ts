@@ -3,6 +3,8 @@
 // exactly this object without the card builders knowing how. New verbs are added to the union; the
 // handler's switch over `verb` then fails to typecheck until it handles them.
 
+import type { CommandName } from '../bot/commands/catalog';
+
 export type Severity = 'High' | 'Medium' | 'Low';
 
 /** `scope` is the normalised scope id (no leading slash), e.g. `subscriptions/<guid>`. One member per
@@ -22,7 +24,7 @@ export type ActionPayload =
   | { verb: 'unsubscribe'; subscriptionId: string }
   | { verb: 'incidents'; scope: string; alertId: string; page: number }
   | { verb: 'scopes'; page: number }
-  | { verb: 'help' };
+  | { verb: 'help'; /** One command in full; the whole list when absent. */ topic?: CommandName };
 
 export type ActionVerb = ActionPayload['verb'];
 
@@ -74,7 +76,7 @@ export interface ActionVm {
 }
 
 export function executeAction(
-  ctx: CardContext,
+  ctx: Pick<CardContext, 'actionData'>,
   title: string,
   payload: ActionPayload,
   style: ActionStyle = 'default',

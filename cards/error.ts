@@ -1,4 +1,5 @@
 // A failure told plainly: what went wrong in one sentence, what to do, and the ids support needs.
+import type { CommandName } from '../bot/commands/catalog';
 import { executeAction, type ActionPayload, type ActionVm, type CardContext } from './actions';
 import { formatDateTime, oneSentence, truncate, untrustedSentence, type Fact } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
@@ -24,6 +25,8 @@ export interface ErrorInput {
   retry?: ActionPayload;
   /** Show a Help button (the help card). */
   help?: boolean;
+  /** Show a Help button for one command (its `help <command>` card) instead. */
+  helpTopic?: CommandName;
 }
 
 export interface ErrorVm extends FooterVm {
@@ -47,7 +50,8 @@ export function buildErrorView(input: ErrorInput, ctx: CardContext): ErrorVm {
   if (details.length > 0) details.push({ title: 'Time', value: formatDateTime(ctx.now.toISOString(), { timeZone: ctx.timeZone }) });
   const actions: ActionVm[] = [];
   if (input.retry) actions.push(executeAction(ctx, 'Try again', input.retry, 'positive'));
-  if (input.help) actions.push(executeAction(ctx, 'Help', { verb: 'help' }));
+  if (input.helpTopic) actions.push(executeAction(ctx, `Help on ${input.helpTopic}`, { verb: 'help', topic: input.helpTopic }));
+  else if (input.help) actions.push(executeAction(ctx, 'Help', { verb: 'help' }));
   return {
     ...footerVm(ctx.localRunNote),
     fallbackText: whatToDo ? `${message} ${whatToDo}` : message,

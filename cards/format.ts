@@ -39,11 +39,43 @@ export function severityLabel(value: string | undefined): string {
   return normaliseSeverity(value) ?? (untrustedText(value, 40) || 'Unknown');
 }
 
+/**
+ * Words that end in a full stop without ending a sentence ("e.g. `refresh all 1`"). Compared
+ * lower-case, without their final full stop.
+ */
+const ABBREVIATIONS = new Set(['e.g', 'eg', 'i.e', 'ie', 'cf', 'vs', 'approx', 'incl', 'resp', 'mr', 'mrs', 'ms', 'dr']);
+
+/**
+ * Where the first sentence of `text` (whitespace already collapsed) ends: after a `.`, `!` or `?`
+ * (with any closing quotes or brackets) that is followed by a space and is not inside a `code span`,
+ * not the full stop of an abbreviation or an initial ("J. Smith"), and not followed by a word in
+ * lower case (a new sentence starts with a capital, a digit, a quote or a code span).
+ */
+function firstSentenceEnd(flat: string): number {
+  let inCode = false;
+  for (let i = 0; i < flat.length; i++) {
+    const ch = flat[i]!;
+    if (ch === '`') inCode = !inCode;
+    if (inCode || (ch !== '.' && ch !== '!' && ch !== '?')) continue;
+    let end = i + 1;
+    while (end < flat.length && /["'”’)\]]/.test(flat[end]!)) end++;
+    if (end >= flat.length) return flat.length;
+    if (flat[end] !== ' ') continue;
+    const next = flat[end + 1] ?? '';
+    if (/\p{Ll}/u.test(next)) continue;
+    if (ch === '.') {
+      const word = /(?:^|[\s(“"'])([^\s(“"']*)$/.exec(flat.slice(0, i))?.[1] ?? '';
+      if (ABBREVIATIONS.has(word.toLowerCase()) || /^\p{Lu}$/u.test(word)) continue;
+    }
+    return end;
+  }
+  return flat.length;
+}
+
 /** The first sentence of an error message, cut to `max`: cards say what went wrong in one sentence. */
 export function oneSentence(text: string, max = 300): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  const m = /^(.+?[.!?])(\s|$)/.exec(flat);
-  return truncate(m?.[1] ?? flat, max);
+  return truncate(flat.slice(0, firstSentenceEnd(flat)), max);
 }
 
 /** The first sentence of a message from outside the bot (Azure's, a stored reason), cut to `max` and shown as untrusted text. */

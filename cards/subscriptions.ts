@@ -145,7 +145,7 @@ export function buildSubscriptionsView(input: SubscriptionsInput, ctx: CardConte
       ...bannerVm(input.banner),
       fallbackText: all.length === 0 ? 'This conversation has no digest subscriptions.' : `${plural(all.length, 'digest subscription')} in this conversation.`,
       title: 'Digest subscriptions',
-      intro: all.length === 0 ? '' : `${plural(all.length, 'digest')} post${all.length === 1 ? 's' : ''} in this conversation.`,
+      intro: all.length === 0 ? '' : `This conversation has ${plural(all.length, 'digest subscription')}.`,
       showEmpty: all.length === 0,
       emptyText:
         'This conversation has no digest subscriptions. Type `subscribe daily 09:00` to get a digest of the active PIM alerts every morning, or `help subscribe` for every option.',

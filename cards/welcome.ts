@@ -1,7 +1,7 @@
 // Posted once when the bot is added to a team: what it does, how to ask it things, and how to get a
 // scheduled digest — the one thing a channel has to set up itself.
 import { executeAction, type ActionVm, type CardContext } from './actions';
-import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
+import { footerVm, renderOnce, type AdaptiveCardJson, type FooterVm } from './render';
 import { ownText } from './text';
 
 export interface WelcomeInput {
@@ -18,7 +18,7 @@ export interface WelcomeVm extends FooterVm {
   actions: ActionVm[];
 }
 
-export function buildWelcomeView(ctx: CardContext, input: WelcomeInput = {}): WelcomeVm {
+export function buildWelcomeView(ctx: Pick<CardContext, 'actionData' | 'localRunNote'>, input: WelcomeInput = {}): WelcomeVm {
   const mention = ownText(input.mention?.trim() || '@PIM Alerts');
   return {
     ...footerVm(ctx.localRunNote),
@@ -36,6 +36,8 @@ export function buildWelcomeView(ctx: CardContext, input: WelcomeInput = {}): We
   };
 }
 
+/** Rendered once per configuration; its buttons are signed afresh each time it is sent. */
 export function buildWelcomeCard(ctx: CardContext, input: WelcomeInput = {}): AdaptiveCardJson {
-  return renderCard('welcome', buildWelcomeView(ctx, input));
+  const key = JSON.stringify([input.mention?.trim() ?? '', ctx.localRunNote ?? '']);
+  return renderOnce('welcome', key, ctx, (actionData) => buildWelcomeView({ actionData, localRunNote: ctx.localRunNote }, input));
 }

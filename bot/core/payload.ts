@@ -6,6 +6,7 @@
 import type { ActionPayload, ActionVerb } from '../../cards';
 import { ACTION_VERBS } from '../../cards';
 import { normalizeScope, validateId } from '../azure/validate';
+import { COMMAND_NAMES, type CommandName } from '../commands/catalog';
 import { BotError } from './errors';
 
 const SEVERITIES = new Set(['High', 'Medium', 'Low']);
@@ -83,7 +84,12 @@ export function parseActionPayload(
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new BotError('BadActionData', "This button's subscription id is not valid.", 'Type `subscriptions` for a fresh list.', 'invalidId');
       return { verb: v, subscriptionId: id };
     }
-    case 'help':
-      return { verb: v };
+    case 'help': {
+      const topic = optStr(payload, 'topic');
+      if (topic !== undefined && !(COMMAND_NAMES as readonly string[]).includes(topic)) {
+        throw new BotError('BadActionData', "This button's command is not one I know.", 'Type `help` to see every command.');
+      }
+      return topic === undefined ? { verb: v } : { verb: v, topic: topic as CommandName };
+    }
   }
 }

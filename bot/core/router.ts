@@ -144,20 +144,21 @@ export function createBotCore(deps: CoreDeps, handlers: CoreHandlers): BotCore {
         const parsed = parseCommand({ text: message.text, entities: message.entities, botId: message.botId });
         if (!parsed.ok) {
           log.info({ code: parsed.error.code }, 'could not parse a command');
-          const replies: Reply[] = [
+          const ctx = cardContextOf(deps);
+          // A mention with nothing after it is a question about what the bot can do.
+          if (parsed.error.code === 'Empty') return [{ card: buildHelpCard({}, ctx) }];
+          // The parser's message already names the closest command; the card adds a way to the help
+          // (of the command whose arguments were wrong, when there is one) instead of the whole list.
+          const card = buildErrorCard(
             {
-              card: buildErrorCard(
-                {
-                  title: parsed.error.code === 'UnknownCommand' ? "I don't know that command" : 'Please check the command',
-                  message: parsed.error.message,
-                  whatToDo: parsed.error.suggestion ? `Did you mean \`${parsed.error.suggestion}\`?` : undefined,
-                },
-                cardContextOf(deps),
-              ),
+              title: parsed.error.code === 'UnknownCommand' ? "I don't know that command" : 'Please check the command',
+              message: parsed.error.message,
+              help: true,
+              helpTopic: parsed.error.command,
             },
-          ];
-          if (parsed.error.code === 'UnknownCommand' || parsed.error.code === 'Empty') replies.push({ card: buildHelpCard({}, cardContextOf(deps)) });
-          return replies;
+            ctx,
+          );
+          return [{ card }];
         }
         const command = parsed.command;
         log.info({ command: command.name }, 'command');

@@ -14,7 +14,7 @@ function card(r: Reply): ActionReply {
 }
 
 export const commandHandlers: CommandHandlers = {
-  help: async (deps) => [read.helpCard(deps)],
+  help: async (deps, cmd) => [read.helpCard(deps, cmd.topic)],
   alerts: read.alerts,
   alert: read.alert,
   scopes: (deps) => read.scopes(deps),
@@ -35,7 +35,7 @@ export const actionHandlers: ActionHandlers = {
   incidents: async (deps, p) => card(await read.detailCard(deps, configuredScope(deps, p.scope), p.alertId, { incidentPage: p.page })),
   alerts: async (deps, p) => card(await read.summaryCard(deps, { scope: p.scope, severity: p.severity, page: p.page, byId: true })),
   scopes: async (deps, p) => card((await read.scopes(deps, p.page))[0]!),
-  help: async (deps) => card(read.helpCard(deps)),
+  help: async (deps, p) => card(read.helpCard(deps, p.topic)),
   cancel: async (deps, p) =>
     card(p.alertId ? await read.detailCard(deps, configuredScope(deps, p.scope), p.alertId) : await read.summaryCard(deps, { scope: p.scope, byId: true })),
   dismissConfirm: actions.dismissConfirm,

@@ -10,6 +10,7 @@ import {
   type ConfirmInput,
   type Severity,
 } from '../../cards';
+import type { CommandName } from '../commands/catalog';
 import type { CommandOf } from '../commands/parser';
 import { readAlertsAcrossScopes } from '../core/reader';
 import { cardContextOf, type CoreDeps } from '../core/deps';
@@ -17,8 +18,9 @@ import type { ActionReply, Reply } from '../core/turn';
 import { configuredScope, findAlert, scopeByRef } from './lookup';
 import type { ConfiguredScope } from '../config';
 
-export function helpCard(deps: CoreDeps): Reply {
-  return { card: buildHelpCard({}, cardContextOf(deps)) };
+/** `help`, or one command in full with `help <command>`. */
+export function helpCard(deps: CoreDeps, topic?: CommandName): Reply {
+  return { card: buildHelpCard(topic ? { topic } : {}, cardContextOf(deps)) };
 }
 
 export interface SummaryOptions {

@@ -59,11 +59,46 @@ describe('conversation: commands answer with cards', function () {
     assert.match(text, /Too many permanent owners/);
   });
 
-  it('suggests the closest command and shows help for an unknown one', async () => {
+  it('suggests the closest command once, with a Help button instead of the whole help card', async () => {
     const cards = await ask(channelMessage(h, 'alrets'));
-    assert.equal(cards.length, 2);
-    assert.match(cardText(cards[0]!), /alerts/);
-    assert.match(cardText(cards[1]!), /help/);
+    assert.equal(cards.length, 1, 'one card, not the error and then the whole help');
+    const text = cardText(cards[0]!);
+    assert.equal(text.match(/did you mean/gi)?.length, 1, text);
+    assert.match(text, /did you mean "alerts"\?/);
+    assert.deepEqual(buttons(cards[0]!).map((b) => [b.title, b.verb]), [['Help', 'help']]);
+  });
+
+  it('answers a mention without a command with the help card alone', async () => {
+    const cards = await ask(channelMessage(h, ''));
+    assert.equal(cards.length, 1);
+    assert.match(cardText(cards[0]!), /PIM Alerts commands/);
+    assert.doesNotMatch(cardText(cards[0]!), /did you mean/i);
+  });
+
+  it('offers the help of the command whose arguments were wrong, and that button opens it', async () => {
+    const [card] = await ask(channelMessage(h, 'subscribe daily 25:00'));
+    const help = buttons(card!).find((b) => b.verb === 'help');
+    assert.equal(help?.title, 'Help on subscribe');
+    const res = await h.post(cardAction(h, help!, { from: ALEX }));
+    assert.equal(res.status, 200);
+    assertValidCard(res.body.value);
+    assert.match(cardText(res.body.value), /^help subscribe$/m);
+    assert.match(cardText(res.body.value), /^Schedules$/m);
+  });
+
+  it('answers `help subscribe` with the subscribe card, the one the empty subscriptions card points to', async () => {
+    const [empty] = await ask(channelMessage(h, 'subscriptions'));
+    assert.match(cardText(empty!), /`help subscribe` for every option/);
+    const [card] = await ask(channelMessage(h, 'help subscribe'));
+    const text = cardText(card!);
+    assert.match(text, /^help subscribe$/m);
+    assert.match(text, /^weekdays 08:30$/m);
+    assert.doesNotMatch(text, /PIM Alerts commands/, 'not the generic help');
+  });
+
+  it('says which scope to add to `refresh all`, with the example whole', async () => {
+    const [card] = await ask(channelMessage(h, 'refresh all'));
+    assert.match(cardText(card!), /Add the scope, e\.g\. `refresh all 1`; type `scopes` to see them\./);
   });
 
   it('filters the summary by scope position and severity', async () => {

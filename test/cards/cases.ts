@@ -5,6 +5,7 @@ import { buildConfigCard, buildConfigFormCard } from '../../cards/config';
 import { buildDetailCard } from '../../cards/detail';
 import { buildErrorCard } from '../../cards/error';
 import { buildHelpCard } from '../../cards/help';
+import { COMMANDS } from '../../bot/commands/catalog';
 import type { AdaptiveCardJson, TemplateName } from '../../cards/render';
 import { buildScopesCard } from '../../cards/scopes';
 import { buildSummaryCard } from '../../cards/summary';
@@ -124,6 +125,7 @@ export function allCardCases(): CardCase[] {
 
   // help, scopes
   add('help', 'help', buildHelpCard({}, localCtx));
+  for (const c of COMMANDS) add(`help ${c.name}`, 'commandHelp', buildHelpCard({ topic: c.name }, localCtx));
   add(
     'scopes',
     'scopes',

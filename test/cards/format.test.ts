@@ -38,6 +38,17 @@ describe('cards: formatting and size helpers', () => {
     assert.equal(oneSentence('No full stop here'), 'No full stop here');
   });
 
+  it('ends the first sentence at a real sentence end, not at an abbreviation or inside code', () => {
+    assert.equal(oneSentence('Add the scope, e.g. `refresh all 1`; type `scopes` to see them.'), 'Add the scope, e.g. `refresh all 1`; type `scopes` to see them.');
+    assert.equal(oneSentence('Use an IANA name, i.e. Europe/Berlin. Offsets are refused.'), 'Use an IANA name, i.e. Europe/Berlin.');
+    assert.equal(oneSentence('Type `a. B` here. Then more.'), 'Type `a. B` here.');
+    assert.equal(oneSentence('Version 1.5 is out. Next.'), 'Version 1.5 is out.');
+    assert.equal(oneSentence('Ask J. Smith to grant it. Then retry.'), 'Ask J. Smith to grant it.');
+    assert.equal(oneSentence('Did you mean "alerts"? Type help.'), 'Did you mean "alerts"?');
+    assert.equal(oneSentence('It stopped after 30 min. Type refresh to retry.'), 'It stopped after 30 min.');
+    assert.equal(oneSentence('The role is not allowed here. a lower-case tail is part of it.'), 'The role is not allowed here. a lower-case tail is part of it.');
+  });
+
   it('names unknown properties readably', () => {
     assert.equal(humaniseKey('thresholdNumberOfOwners'), 'Threshold number of owners');
     assert.equal(humaniseKey('assigneeUPN'), 'Assignee UPN');

@@ -101,6 +101,13 @@ describe('subscriptions and welcome cards', () => {
     assert.match(text, /^3\. daily at 03:00\n⚠ Paused: .*\nNext run: Paused$/m);
   });
 
+  it('counts subscriptions in plain grammar, and the empty list points at `help subscribe`', () => {
+    const intro = (n: number) => cardText(buildSubscriptionsCard({ subscriptions: Array.from({ length: n }, (_, i) => entry(i + 1)) }, testContext())).split('\n')[1];
+    assert.equal(intro(1), 'This conversation has 1 digest subscription.');
+    assert.equal(intro(3), 'This conversation has 3 digest subscriptions.');
+    assert.match(cardText(buildSubscriptionsCard({ subscriptions: [] }, testContext())), /or `help subscribe` for every option\./);
+  });
+
   it('renders a valid welcome card with Show alerts and Help buttons', () => {
     const card = buildWelcomeCard(testContext({ localRunNote: 'Local run against the simulator: everyone may act.' }));
     assertValidCard(card, 'welcome');

@@ -43,8 +43,8 @@ export interface AuditVm extends FooterVm {
 const RESULTS: Readonly<Record<AuditEntry['result'], { text: string; color: TextColor }>> = {
   // Written before an ARM write and completed when Azure answers: one still `attempted` means the
   // bot stopped (or is still waiting) without knowing whether Azure made the change.
-  attempted: { text: 'Outcome unknown', color: 'warning' },
-  succeeded: { text: 'Succeeded', color: 'good' },
+  attempted: { text: 'Outcome unknown', color: 'attention' },
+  succeeded: { text: 'Succeeded', color: 'default' },
   refused: { text: 'Refused', color: 'attention' },
   failed: { text: 'Failed', color: 'attention' },
   started: { text: 'Started', color: 'accent' },

@@ -16,6 +16,7 @@ import {
   genericFacts,
   normaliseScope,
   plural,
+  severityBadge,
   severityColor,
   severityLabel,
   worldLabel,
@@ -249,6 +250,7 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
   const props = input.alert.properties;
   const def = definition?.properties;
   const severity = severityLabel(def?.severityLevel);
+  const badge = severityBadge(def?.severityLevel);
   const when = (iso: string | undefined): string | undefined => (iso ? formatWhen(iso, { timeZone: ctx.timeZone, now: ctx.now }) : undefined);
   const scopeLabel = input.scopeDisplayName?.trim() ? `${input.scopeDisplayName.trim()} (${scope})` : scope;
 
@@ -298,7 +300,7 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
     ...bannerVm(input.banner),
     fallbackText: `${p.name}: ${severity} severity, ${p.active ? 'active' : 'inactive'}, ${plural(p.incidentCount, 'incident')} on ${scope}.`,
     title: p.name,
-    headline: `${severity} severity · ${p.active ? 'Active' : 'Inactive'}`,
+    headline: `${badge} severity · ${p.active ? 'Active' : 'Inactive'}`,
     headlineColor: p.active ? severityColor(def?.severityLevel) : 'default',
     hasConfirm: confirm !== undefined,
     confirmQuestion: confirmText,

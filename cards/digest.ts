@@ -15,7 +15,7 @@ import {
   plural,
   scopeIdLine,
   severityColor,
-  severityLabel,
+  severityBadge,
   truncate,
   type TextColor,
 } from './format';
@@ -164,7 +164,7 @@ function alertVm(p: PreparedAlert, scope: string, ctx: CardContext): DigestAlert
   if (p.countChanged) meta.push('incident count changed');
   return {
     name: untrustedText(alertName(p.alert), TEXT_LIMITS.name),
-    severity: severityLabel(alertSeverity(p.alert)),
+    severity: severityBadge(alertSeverity(p.alert)),
     severityColor: severityColor(alertSeverity(p.alert)),
     isNew: p.isNew,
     meta: meta.join(' · '),
@@ -214,7 +214,7 @@ function changesLine(diff: DigestDiff | undefined): { text: string; color: TextC
   if (diff.resolvedIncidents.length) parts.push(plural(diff.resolvedIncidents.length, 'resolved incident'));
   if (diff.changedCounts.length) parts.push(`${plural(diff.changedCounts.length, 'alert')} with a changed incident count`);
   const grew = diff.newAlerts.length + diff.newIncidents.length > 0;
-  return { text: `Since the last digest: ${parts.join(', ')}.`, color: grew ? 'attention' : 'good' };
+  return { text: `Since the last digest: ${parts.join(', ')}.`, color: grew ? 'attention' : 'default' };
 }
 
 /** The digest's view model, cut to fit the size budget. */
@@ -240,7 +240,7 @@ export function buildDigestView(input: DigestInput, ctx: CardContext, options: D
     notes.push({ text: `No active${severity ? ` ${severity}` : ''} alerts on ${names.join(', ')}${rest > 0 ? ` and ${plural(rest, 'more scope')}` : ''}.` });
   }
 
-  const totalsVm: DigestVm['totals'] = SEVERITIES.map((s) => ({ label: s, count: String(totals[s]), color: severityColor(s) }));
+  const totalsVm: DigestVm['totals'] = SEVERITIES.map((s) => ({ label: severityBadge(s), count: String(totals[s]), color: severityColor(s) }));
   if (totals.Other > 0) totalsVm.push({ label: 'Other', count: String(totals.Other), color: 'default' });
   const subtitle = [
     untrustedText(input.label, TEXT_LIMITS.name),

@@ -21,14 +21,19 @@ export function severityRank(value: string | undefined): number {
   return s === undefined ? SEVERITIES.length : SEVERITIES.indexOf(s);
 }
 
-export type TextColor = 'default' | 'attention' | 'warning' | 'good' | 'accent';
+/**
+ * The text colours cards use: the ones that read in Teams' light, dark and high-contrast themes.
+ * `warning` (#f8d22a in Teams' light theme) and `good` (#92c353) are pale on white, so text never
+ * uses them; they stay for container styles, whose text keeps the default colour.
+ */
+export type TextColor = 'default' | 'accent' | 'attention';
 
 export function severityColor(value: string | undefined): TextColor {
   switch (normaliseSeverity(value)) {
     case 'High':
       return 'attention';
     case 'Medium':
-      return 'warning';
+      return 'accent';
     default:
       return 'default';
   }
@@ -37,6 +42,28 @@ export function severityColor(value: string | undefined): TextColor {
 /** High, Medium, Low, or the service's own word for a severity this bot does not know (untrusted, capped). */
 export function severityLabel(value: string | undefined): string {
   return normaliseSeverity(value) ?? (untrustedText(value, 40) || 'Unknown');
+}
+
+/**
+ * A severity read by shape as well as by colour (for colour-blind readers, high-contrast themes and
+ * the text-only fallback): three marks filled for High, two for Medium, one for Low, none otherwise.
+ */
+export function severityMarker(value: string | undefined): string {
+  switch (normaliseSeverity(value)) {
+    case 'High':
+      return '■■■';
+    case 'Medium':
+      return '■■□';
+    case 'Low':
+      return '■□□';
+    default:
+      return '□□□';
+  }
+}
+
+/** "■■□ Medium": what cards show wherever a severity is shown. */
+export function severityBadge(value: string | undefined): string {
+  return `${severityMarker(value)} ${severityLabel(value)}`;
 }
 
 /**

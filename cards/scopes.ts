@@ -56,11 +56,11 @@ export interface ScopesVm extends FooterVm {
 
 function status(entry: ScopeEntryInput): { text: string; color: TextColor } {
   if (entry.error !== undefined) {
-    return { text: `⚠ The bot cannot read this scope: ${untrustedSentence(entry.error, TEXT_LIMITS.sentence)}`, color: 'warning' };
+    return { text: `⚠ The bot cannot read this scope: ${untrustedSentence(entry.error, TEXT_LIMITS.sentence)}`, color: 'attention' };
   }
   if (entry.alerts) {
     const active = entry.alerts.filter((a) => a.properties.isActive !== false);
-    if (active.length === 0) return { text: 'No active alerts', color: 'good' };
+    if (active.length === 0) return { text: 'No active alerts', color: 'default' };
     const by = { High: 0, Medium: 0, Low: 0 };
     for (const a of active) {
       const s = normaliseSeverity(a.properties.alertDefinition?.properties.severityLevel);
@@ -69,12 +69,12 @@ function status(entry: ScopeEntryInput): { text: string; color: TextColor } {
     const parts = (['High', 'Medium', 'Low'] as const).filter((s) => by[s] > 0).map((s) => `${by[s]} ${s}`);
     return {
       text: `${plural(active.length, 'active alert')}${parts.length ? ` (${parts.join(', ')})` : ''}`,
-      color: by.High > 0 ? 'attention' : 'warning',
+      color: by.High > 0 ? 'attention' : 'accent',
     };
   }
   if (entry.activeAlertCount !== undefined) {
     const n = entry.activeAlertCount;
-    return { text: n === 0 ? 'No active alerts' : plural(n, 'active alert'), color: n === 0 ? 'good' : 'warning' };
+    return { text: n === 0 ? 'No active alerts' : plural(n, 'active alert'), color: n === 0 ? 'default' : 'accent' };
   }
   return { text: 'Active alerts not checked', color: 'default' };
 }

@@ -17,7 +17,7 @@ import {
   plural,
   scopeIdLine,
   severityColor,
-  severityLabel,
+  severityBadge,
   severityRank,
   type BannerInput,
   type BannerVm,
@@ -201,7 +201,7 @@ function alertVm(alert: Alert, scope: string, ctx: CardContext, buttons: boolean
   return {
     alertId: alert.name,
     name: untrustedText(alertName(alert), TEXT_LIMITS.name),
-    severity: severityLabel(alertSeverity(alert)),
+    severity: severityBadge(alertSeverity(alert)),
     severityColor: severityColor(alertSeverity(alert)),
     incidentCount: count,
     meta: `${plural(count, 'incident')} · ${scanned}`,
@@ -320,7 +320,7 @@ function frame(input: SummaryInput, prepared: PreparedScope[], ctx: CardContext)
   ]
     .filter((x): x is string => x !== undefined)
     .join(' · ');
-  const totalsVm: SummaryVm['totals'] = SEVERITIES.map((s) => ({ label: s, count: String(totals[s]), color: severityColor(s) }));
+  const totalsVm: SummaryVm['totals'] = SEVERITIES.map((s) => ({ label: severityBadge(s), count: String(totals[s]), color: severityColor(s) }));
   if (totals.Other > 0) totalsVm.push({ label: 'Other', count: String(totals.Other), color: 'default' });
   const notes: SummaryVm['notes'] = [];
   if (prepared.length === 0) notes.push({ text: 'No scopes are configured yet; an admin adds them in the bot configuration.' });

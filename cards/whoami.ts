@@ -79,7 +79,7 @@ function scopeRow(s: WhoamiScopeInput): WhoamiScopeVm {
     showId: true,
     // A deny assignment is called out on its own: the person holds the role, and Azure still says no.
     status: s.allowed ? MAY_ACT : s.deniedBy ? DENIED : READ_ONLY,
-    statusColor: s.allowed ? 'good' : s.deniedBy ? 'attention' : 'warning',
+    statusColor: s.allowed ? 'accent' : s.deniedBy ? 'attention' : 'default',
     // Reasons name roles and groups as the directory and ARM call them: untrusted.
     reason: untrustedText(s.reason, TEXT_LIMITS.sentence) || (s.allowed ? 'Allowed.' : 'Not allowed.'),
   };

@@ -15,8 +15,8 @@ describe('cards: detail', () => {
   it('shows the alert from GetAlertById: texts, configuration, incident and the buttons its definition allows', () => {
     const vm = buildDetailView({ alert: exampleAlert(), scopeDisplayName: 'Contoso Production' }, testContext());
     assert.equal(vm.title, 'Too many owners assigned to a resource');
-    assert.equal(vm.headline, 'Medium severity · Active');
-    assert.equal(vm.headlineColor, 'warning');
+    assert.equal(vm.headline, '■■□ Medium severity · Active');
+    assert.equal(vm.headlineColor, 'accent');
     assert.deepEqual(vm.sections.map((s) => s.title), ['Description', 'Security impact', 'Mitigation steps', 'How to prevent']);
     assert.equal(factMap(vm.facts).Scope, `Contoso Production (${scope})`);
     assert.deepEqual(factMap(vm.configFacts), {
@@ -45,7 +45,7 @@ describe('cards: detail', () => {
     def.properties.isRemediatable = false;
     const verbs = payloads(buildDetailCard({ alert }, testContext())).map((p) => p.verb);
     assert.deepEqual(verbs, ['refreshConfirm', 'alerts']);
-    assert.equal(buildDetailView({ alert }, testContext()).headline, 'High severity · Inactive');
+    assert.equal(buildDetailView({ alert }, testContext()).headline, '■■■ High severity · Inactive');
   });
 
   it('offers no Remediate on a dismissed alert even when its definition allows it', () => {

@@ -82,8 +82,8 @@ describe('cards: error, help, scopes and the local-run footer', () => {
         vm.scopes.map((s) => [s.position, s.title, s.status, s.statusColor]),
         [
           ['1', 'Contoso Production', '3 active alerts (1 High, 2 Medium)', 'attention'],
-          ['2', 'Contoso Finance', '⚠ The bot cannot read this scope: The bot has no role on this subscription.', 'warning'],
-          ['3', 'subscriptions/2c1d4a0f-9b1e-4a57-8e1f-5d0c1c2e8a11', 'No active alerts', 'good'],
+          ['2', 'Contoso Finance', '⚠ The bot cannot read this scope: The bot has no role on this subscription.', 'attention'],
+          ['3', 'subscriptions/2c1d4a0f-9b1e-4a57-8e1f-5d0c1c2e8a11', 'No active alerts', 'default'],
         ],
       );
       // Under each name: what to type, and which half of PIM the scope is.

@@ -32,6 +32,29 @@ describe('cards: every variant is a valid Adaptive Card 1.5', () => {
     }
   });
 
+  it('colours text only with colours that read in Teams light, dark and high-contrast themes', () => {
+    // Teams' light theme draws `warning` as #f8d22a and `good` as #92c353: pale on white.
+    const readable = new Set([undefined, 'default', 'accent', 'attention']);
+    for (const c of cases) {
+      for (const block of textBlocks(c.card)) {
+        assert.ok(readable.has(block.color as string | undefined), `${c.name}: "${String(block.text)}" is coloured ${String(block.color)}`);
+      }
+    }
+  });
+
+  it('never shows a severity by colour alone: every coloured severity carries its marker', () => {
+    let seen = 0;
+    for (const c of cases) {
+      for (const block of textBlocks(c.card)) {
+        const text = String(block.text);
+        if (!/^(?:\S+ )?(High|Medium|Low)( severity|$)/.test(text) || block.color === undefined) continue;
+        seen++;
+        assert.match(text, /^(■■■ High|■■□ Medium|■□□ Low)/, `${c.name}: "${text}"`);
+      }
+    }
+    assert.ok(seen > 10, `checked ${seen} severities`);
+  });
+
   describe('the validator itself', () => {
     const good = () => JSON.parse(JSON.stringify(cases[0]?.card)) as Record<string, unknown>;
 
@@ -59,3 +82,16 @@ describe('cards: every variant is a valid Adaptive Card 1.5', () => {
     });
   });
 });
+
+function textBlocks(card: unknown): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (n.type === 'TextBlock') out.push(n);
+    for (const v of Object.values(n)) walk(v);
+  };
+  walk(card);
+  return out;
+}

@@ -23,16 +23,16 @@ describe('cards: summary', () => {
     assert.deepEqual(
       vm.scopes[0]?.alerts.map((a) => `${a.severity} ${a.name}`),
       [
-        "High Roles are being assigned outside of Privileged Identity Management",
-        "High Roles don't require multi-factor authentication for activation",
-        'Medium Duplicate role created',
-        'Medium Too many owners assigned to a resource',
-        'Low Roles are being activated too frequently',
+        "■■■ High Roles are being assigned outside of Privileged Identity Management",
+        "■■■ High Roles don't require multi-factor authentication for activation",
+        '■■□ Medium Duplicate role created',
+        '■■□ Medium Too many owners assigned to a resource',
+        '■□□ Low Roles are being activated too frequently',
       ],
     );
     assert.deepEqual(
       vm.scopes[0]?.alerts.map((a) => a.severityColor),
-      ['attention', 'attention', 'warning', 'warning', 'default'],
+      ['attention', 'attention', 'accent', 'accent', 'default'],
     );
   });
 
@@ -41,7 +41,7 @@ describe('cards: summary', () => {
     const input = { scopes: [{ scope, alerts }, { scope: 'subscriptions/2c1d4a0f-9b1e-4a57-8e1f-5d0c1c2e8a11', alerts: [other] }, { scope: 'subscriptions/x', error: 'Forbidden.' }] };
     assert.deepEqual(totalsBySeverity(input.scopes), { High: 2, Medium: 3, Low: 1, Other: 0 });
     const vm = buildSummaryView(input, testContext());
-    assert.deepEqual(vm.totals.map((t) => `${t.count} ${t.label}`), ['2 High', '3 Medium', '1 Low']);
+    assert.deepEqual(vm.totals.map((t) => `${t.count} ${t.label}`), ['2 ■■■ High', '3 ■■□ Medium', '1 ■□□ Low']);
     assert.match(vm.fallbackText, /^6 active PIM alerts: 2 High, 3 Medium, 1 Low; 1 scope could not be read\.$/);
     assert.ok(vm.notes.some((n) => /leave out 1 scope/.test(n.text)));
   });
@@ -78,8 +78,8 @@ describe('cards: summary', () => {
 
   it('filters by severity but keeps the totals of every severity', () => {
     const vm = buildSummaryView({ scopes: [{ scope, alerts }], filter: { severity: 'High' } }, testContext());
-    assert.deepEqual(vm.scopes[0]?.alerts.map((a) => a.severity), ['High', 'High']);
-    assert.equal(vm.totals.find((t) => t.label === 'Medium')?.count, '2');
+    assert.deepEqual(vm.scopes[0]?.alerts.map((a) => a.severity), ['■■■ High', '■■■ High']);
+    assert.equal(vm.totals.find((t) => t.label === '■■□ Medium')?.count, '2');
     const empty = buildSummaryView({ scopes: [{ scope, alerts: [makeAlert(scope, 'DuplicateRoleCreated')] }], filter: { severity: 'Low' } }, testContext());
     assert.equal(empty.scopes[0]?.emptyText, 'No active Low alerts');
     assert.equal(empty.scopes[0]?.showEmpty, true);

@@ -25,8 +25,8 @@ describe('cards: whoami', () => {
     assert.deepEqual(
       vm.scopes.map((s) => [s.title, s.showId, s.status, s.statusColor, s.reason]),
       [
-        ['Contoso Production', true, '✔ May act', 'good', `Allowed: Owner at ${EXAMPLE_SCOPE}.`],
-        ['subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590', true, '✖ Read only', 'warning', scopes[1]?.reason],
+        ['Contoso Production', true, '✔ May act', 'accent', `Allowed: Owner at ${EXAMPLE_SCOPE}.`],
+        ['subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590', true, '✖ Read only', 'default', scopes[1]?.reason],
       ],
     );
     const card = buildWhoamiCard({ ...MEGAN, mode: 'rbac', scopes }, testContext());

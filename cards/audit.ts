@@ -2,7 +2,7 @@
 // what, where, the outcome and the ARM request id that support needs to trace a write in Azure.
 import type { AuditEntry } from '../bot/store/types';
 import type { CardContext } from './actions';
-import { effectiveTimeZone, formatWhen, humaniseKey, plural, truncate, type Fact, type TextColor } from './format';
+import { effectiveTimeZone, fact, formatWhen, humaniseKey, plural, truncate, type Fact, type TextColor } from './format';
 import { untrustedText } from './text';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
@@ -70,11 +70,6 @@ export function sortAuditEntries(entries: readonly AuditEntry[]): AuditEntry[] {
 }
 
 const UNKNOWN_OUTCOME = 'No outcome was recorded, so Azure may or may not have made this change; check it in the Azure portal.';
-
-function fact(title: string, value: string | undefined): Fact[] {
-  const v = untrustedText(value, TEXT_LIMITS.fact);
-  return v ? [{ title, value: v }] : [];
-}
 
 function entryVm(e: AuditEntry, ctx: CardContext): AuditEntryVm {
   const result = resultOf(e.result);

@@ -12,6 +12,7 @@ import { executeAction, type ActionPayload, type ActionVm, type CardContext } fr
 import { configurationFacts } from './config';
 import {
   bannerVm,
+  fact,
   formatWhen,
   genericFacts,
   normaliseScope,
@@ -27,7 +28,10 @@ import {
 } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, largestFitting } from './size';
-import { untrustedText } from './text';
+import { truncate, untrustedText } from './text';
+
+/** A name or role in an incident's subject: long enough for a guest UPN, short enough for a banner. */
+const SUBJECT_PART_CHARS = 80;
 
 export interface ConfirmInput {
   question: string;
@@ -100,17 +104,61 @@ export interface DetailVm extends FooterVm, BannerVm {
   actions: ActionVm[];
 }
 
-/** A fact whose value came from the service (or is composed from what it sent). */
-function fact(title: string, value: string | undefined): Fact[] {
-  const v = untrustedText(value, TEXT_LIMITS.fact);
-  return v ? [{ title, value: v }] : [];
-}
-
 function person(name: string | undefined, upn: string | undefined): string | undefined {
   const n = name?.trim();
   const u = upn?.trim();
   if (n && u && n !== u) return `${n} (${u})`;
   return n || u || undefined;
+}
+
+/**
+ * What an incident is about, in the words of a sentence ("Remediate <subject>?"): the principal and
+ * the role for assignments, the role for a duplicate role, the incident id for a kind this bot does
+ * not know. Each part is capped, so that a banner made of it stays whole; it is made inert where it
+ * is shown (banners, confirm questions and audit details all go through untrustedText).
+ */
+export function incidentSubject(incident: AlertIncident): string {
+  const p = incident.properties;
+  const capped = (s: string) => truncate(s, SUBJECT_PART_CHARS);
+  if (!isKnownIncident(p)) return `incident ${capped(incident.name)}`;
+  switch (p.alertIncidentType) {
+    case 'AzureRolesAssignedOutsidePimAlertIncident': {
+      const who = person(p.assigneeDisplayName, p.assigneeUserPrincipalName) ?? p.assigneeId?.trim();
+      const role = p.roleDisplayName?.trim();
+      if (!who) return `incident ${capped(incident.name)}`;
+      return `the ${role ? `${capped(role)} ` : 'role '}assignment of ${capped(who)}, made outside PIM`;
+    }
+    case 'TooManyOwnersAssignedToResourceAlertIncident':
+    case 'TooManyPermanentOwnersAssignedToResourceAlertIncident': {
+      const name = p.assigneeName?.trim();
+      if (!name) return `incident ${capped(incident.name)}`;
+      const type = p.assigneeType?.trim();
+      const permanent = p.alertIncidentType === 'TooManyPermanentOwnersAssignedToResourceAlertIncident' ? 'permanent ' : '';
+      return `the ${permanent}Owner assignment of ${capped(name)}${type ? ` (${capped(type)})` : ''}`;
+    }
+    case 'DuplicateRoleCreatedAlertIncident': {
+      const role = p.roleName?.trim();
+      return role ? `the duplicate role ${capped(role)}` : `incident ${capped(incident.name)}`;
+    }
+    // Entra ID directory roles (Microsoft Graph).
+    case 'tooManyGlobalAdminsAssignedToTenantAlertIncident':
+    case 'staleSignInAlertIncident':
+    case 'redundantAssignmentAlertIncident':
+    case 'sequentialActivationRenewalsAlertIncident':
+    case 'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident': {
+      const who = person(p.assigneeDisplayName, p.assigneeUserPrincipalName) ?? p.assigneeId?.trim();
+      const role = ('roleDisplayName' in p ? p.roleDisplayName?.trim() : undefined) || (p.alertIncidentType === 'tooManyGlobalAdminsAssignedToTenantAlertIncident' ? 'Global Administrator' : undefined);
+      if (!who) return `incident ${capped(incident.name)}`;
+      const outside = p.alertIncidentType === 'rolesAssignedOutsidePrivilegedIdentityManagementAlertIncident' ? ', made outside PIM' : '';
+      return `the ${role ? `${capped(role)} ` : 'directory role '}assignment of ${capped(who)}${outside}`;
+    }
+    case 'noMfaOnRoleActivationAlertIncident': {
+      const role = p.roleDisplayName?.trim();
+      return role ? `the ${capped(role)} role's activation without multi-factor authentication` : `incident ${capped(incident.name)}`;
+    }
+    case 'invalidLicenseAlertIncident':
+      return `incident ${capped(incident.name)}`;
+  }
 }
 
 /** The title and facts an incident of each kind carries; unknown kinds show their plain properties. */

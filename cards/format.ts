@@ -3,6 +3,7 @@
 import { worldOf } from '../bot/azure/models';
 import type { Severity } from './actions';
 import { truncate, untrustedText } from './text';
+import { TEXT_LIMITS } from './size';
 
 export { truncate };
 
@@ -211,6 +212,57 @@ export interface Fact {
   value: string;
 }
 
+/** The longest run of a fact's value without a place to break the line (about a third of a card's width on a phone). */
+export const LONGEST_UNBROKEN = 30;
+const ZERO_WIDTH_SPACE = '\u200b';
+/** A run longer than LONGEST_UNBROKEN between spaces, hyphens and break opportunities already made. */
+const LONG_WORD = new RegExp(`[^\\s\\u200b-]{${LONGEST_UNBROKEN + 1},}`, 'g');
+
+/** Where a line may break inside a long word: after @ . _ # / : , or between a lower-case letter or digit and a capital. */
+function breakAfter(text: string, i: number): boolean {
+  const prev = text[i - 1] ?? '';
+  return /[@._#/:,]/.test(prev) || (/[\p{Ll}\d]/u.test(prev) && /\p{Lu}/u.test(text[i] ?? ''));
+}
+
+/** One word (no spaces, no hyphens) cut into pieces of at most LONGEST_UNBROKEN, as late as possible and at its separators where it has them. */
+function breakWord(word: string): string {
+  const pieces: string[] = [];
+  let start = 0;
+  while (word.length - start > LONGEST_UNBROKEN) {
+    let cut = start + LONGEST_UNBROKEN;
+    while (cut > start + 1 && !breakAfter(word, cut)) cut--;
+    if (cut === start + 1) {
+      cut = start + LONGEST_UNBROKEN;
+      if (/[\uD800-\uDBFF]/.test(word[cut - 1] ?? '')) cut--; // never split a surrogate pair
+    }
+    pieces.push(word.slice(start, cut));
+    start = cut;
+  }
+  pieces.push(word.slice(start));
+  return pieces.join(ZERO_WIDTH_SPACE);
+}
+
+/**
+ * `text` with as few invisible break opportunities (zero-width spaces) as it takes for no run
+ * between spaces and hyphens to be longer than LONGEST_UNBROKEN. Adaptive Card renderers lay a
+ * FactSet out as a table, whose value column grows to the longest word, so a guest UPN such as
+ * adele.vance_contoso.com#EXT#@fabrikam.onmicrosoft.com would otherwise run off the card.
+ * Browsers already break after a hyphen, so GUIDs and shorter names copy exactly as they are (and
+ * the bot's parser ignores zero-width spaces in anything pasted back to it).
+ */
+export function breakable(text: string): string {
+  return text.replace(LONG_WORD, breakWord);
+}
+
+/**
+ * A fact whose value came from the service (or is composed from what it sent), when there is one:
+ * capped and made inert (untrustedText), then breakable so that a long value wraps inside the card.
+ */
+export function fact(title: string, value: string | undefined): Fact[] {
+  const v = untrustedText(value, TEXT_LIMITS.fact);
+  return v ? [{ title, value: breakable(v) }] : [];
+}
+
 export function yesNo(value: boolean | undefined): string {
   return value === undefined ? 'unknown' : value ? 'Yes' : 'No';
 }
@@ -234,7 +286,7 @@ export function genericFacts(
     else continue;
     if (text.trim() === '') continue;
     // Property names and values come from the service: untrusted, like everything it sends.
-    facts.push({ title: untrustedText(humaniseKey(truncate(key, 200)), 80), value: untrustedText(text, limits.maxValue) });
+    facts.push({ title: untrustedText(humaniseKey(truncate(key, 200)), 80), value: breakable(untrustedText(text, limits.maxValue)) });
   }
   if (facts.length > limits.maxFacts) {
     const hidden = facts.length - (limits.maxFacts - 1);

@@ -2,7 +2,7 @@
 export * from './actions';
 export { buildSummaryCard, buildSummaryView, compareAlerts, totalsBySeverity, incidentCountOf, MIN_ALERTS_PER_SCOPE } from './summary';
 export type { SummaryInput, SummaryScopeInput, SummaryOptions, SummaryVm, SeverityTotals } from './summary';
-export { buildDetailCard, buildDetailView, incidentView } from './detail';
+export { buildDetailCard, buildDetailView, incidentSubject, incidentView } from './detail';
 export type { DetailInput, DetailOptions, DetailVm, ConfirmInput } from './detail';
 export { buildErrorCard, buildErrorView } from './error';
 export type { ErrorInput, ErrorVm } from './error';

@@ -4,8 +4,9 @@
 // authorizer), happens once however many people click (a claim in the store), and is audited
 // before it is sent (`attempted`), then completed with the service's answer.
 import { randomUUID } from 'node:crypto';
-import { buildConfigFormCard, formatDateTime, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
+import { buildConfigFormCard, formatDateTime, incidentSubject, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
+import type { Alert, AlertIncident } from '../azure/models';
 import type { ConfiguredScope } from '../config';
 import { cardContextOf, type CoreDeps } from '../core/deps';
 import { BotError } from '../core/errors';
@@ -135,14 +136,25 @@ export function dismissConfirmation(scope: ConfiguredScope, alertId: string): Co
   };
 }
 
-export function remediateConfirmation(scope: ConfiguredScope, alertId: string, incidentId: string): ConfirmInput {
+/** Names who and which role the incident is about; the incident id is there for support. */
+export function remediateConfirmation(scope: ConfiguredScope, alertId: string, incident: AlertIncident): ConfirmInput {
   return {
-    question: `Remediate incident ${incidentId}?`,
-    detail: 'PIM applies the fix it recommends for this incident (for example removing a standing assignment).',
-    confirm: { verb: 'remediate', scope: scope.scope, alertId, incidentId },
+    question: `Remediate ${incidentSubject(incident)} on ${scope.displayName ?? scope.scope}?`,
+    detail: `PIM applies the fix it recommends for this incident (for example removing a standing assignment). Incident ${incident.name}.`,
+    confirm: { verb: 'remediate', scope: scope.scope, alertId, incidentId: incident.name },
     confirmTitle: 'Remediate',
     destructive: true,
   };
+}
+
+/**
+ * The incident a button or command names, read before anything changes so that cards can say whom
+ * it is about (after a remediation the service may no longer list it). The alert's embedded
+ * incidents are used when it has them.
+ */
+export async function incidentOf(deps: CoreDeps, scope: ConfiguredScope, alertId: string, incidentId: string, alert?: Alert): Promise<AlertIncident> {
+  const embedded = alert?.properties.alertIncidents?.find((i) => i.name.toLowerCase() === incidentId.toLowerCase());
+  return embedded ?? (await deps.api.getAlertIncident(scope.scope, alertId, incidentId));
 }
 
 export function refreshConfirmation(scope: ConfiguredScope, alertId?: string): ConfirmInput {
@@ -192,7 +204,9 @@ export async function dismiss(deps: CoreDeps, p: Verb<'dismiss'>, turn: ActionTu
 export async function remediateConfirm(deps: CoreDeps, p: Verb<'remediateConfirm'>, turn: ActionTurn): Promise<ActionReply> {
   const scope = configuredScope(deps, p.scope);
   await authorize(deps, turn.action, scope, { action: 'remediate', alertId: p.alertId, incidentId: p.incidentId });
-  return await detailCard(deps, scope, p.alertId, { confirm: remediateConfirmation(scope, p.alertId, p.incidentId) });
+  const alert = await deps.api.getAlert(scope.scope, p.alertId);
+  const incident = await incidentOf(deps, scope, p.alertId, p.incidentId, alert);
+  return await detailCard(deps, scope, p.alertId, { alert, confirm: remediateConfirmation(scope, p.alertId, incident) });
 }
 
 export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: ActionTurn): Promise<ActionReply> {
@@ -200,20 +214,23 @@ export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: Acti
   const what = { action: 'remediate', scope: scope.scope, alertId: p.alertId, incidentId: p.incidentId };
   await refuseReplay(deps, turn, what);
   await authorize(deps, turn.action, scope, what);
+  // Named before the write: once remediated, the service may no longer list the incident. When it
+  // cannot be read (already remediated by someone else), the id names it.
+  const subject = await incidentOf(deps, scope, p.alertId, p.incidentId).then(incidentSubject, () => `incident ${p.incidentId}`);
   const result = await once(
     deps,
     turn,
     `remediate:${scope.scope.toLowerCase()}:${p.alertId.toLowerCase()}:${p.incidentId.toLowerCase()}`,
     what,
-    'Remediating the incident.',
+    `Remediating ${subject}.`,
     () => deps.api.remediateAlertIncident(scope.scope, p.alertId, p.incidentId),
-    (r) => ({ result: 'succeeded', detail: 'Incident remediated.', armRequestId: r.requestId }),
+    (r) => ({ result: 'succeeded', detail: `Remediated ${subject}.`, armRequestId: r.requestId }),
   );
   let banner: BannerInput;
   if (result.done) {
-    banner = { text: `Incident ${p.incidentId} remediated by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'good' };
+    banner = { text: `Remediated by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}: ${subject}`, style: 'good' };
   } else {
-    banner = { text: `Incident ${p.incidentId} already remediated by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' };
+    banner = { text: `Already remediated by ${result.by} at ${timeText(deps, result.at)}: ${subject}`, style: 'accent' };
   }
   const card = await detailCard(deps, scope, p.alertId, { banner });
   if (result.done) await updateForEveryone(deps, turn, card.card);

@@ -11,6 +11,7 @@ import { findAlert, scopeByRef, type FoundAlert } from './lookup';
 import { summaryCard } from './read';
 import type { ConfiguredScope } from '../config';
 import { validateId } from '../azure/validate';
+import type { AlertIncident } from '../azure/models';
 
 function actor(turn: MessageTurn) {
   return { from: turn.message.from, conversation: turn.message.conversation };
@@ -40,24 +41,24 @@ export async function dismiss(deps: CoreDeps, cmd: CommandOf<'dismiss'>, turn: M
 }
 
 /** An incident named by position (1 = first listed), by its GUID, or by its full resource id. */
-function pickIncident(ref: string, incidents: Array<{ name: string; id: string }>): string {
+function pickIncident(ref: string, incidents: readonly AlertIncident[]): AlertIncident {
   if (/^\d{1,4}$/.test(ref)) {
     const i = incidents[Number(ref) - 1];
     if (!i) throw new BotError('IncidentNotFound', `There is no incident number ${ref}; this alert has ${incidents.length}.`, 'Type `alert <name>` to see its incidents.');
-    return i.name;
+    return i;
   }
   const last = ref.split('/').filter(Boolean).pop() ?? ref;
   const id = validateId('incident', last);
   const hit = incidents.find((i) => i.name.toLowerCase() === id.toLowerCase());
   if (!hit) throw new BotError('IncidentNotFound', `This alert has no incident ${id}.`, 'Type `alert <name>` to see its incidents.');
-  return hit.name;
+  return hit;
 }
 
 export async function remediate(deps: CoreDeps, cmd: CommandOf<'remediate'>, turn: MessageTurn): Promise<Reply[]> {
   const found = await findAlert(deps, cmd.alert, cmd.scope);
   const incidents = found.alert.properties.alertIncidents ?? (await deps.api.listAlertIncidents(found.scope.scope, found.alert.name));
-  const incidentId = pickIncident(cmd.incident, incidents);
-  return confirmStep(deps, turn, found, { action: 'remediate', incidentId }, remediateConfirmation(found.scope, found.alert.name, incidentId));
+  const incident = pickIncident(cmd.incident, incidents);
+  return confirmStep(deps, turn, found, { action: 'remediate', incidentId: incident.name }, remediateConfirmation(found.scope, found.alert.name, incident));
 }
 
 export async function refresh(deps: CoreDeps, cmd: CommandOf<'refresh'>, turn: MessageTurn): Promise<Reply[]> {

@@ -17,6 +17,7 @@ import { cardContextOf, type CoreDeps } from '../core/deps';
 import type { ActionReply, Reply } from '../core/turn';
 import { configuredScope, findAlert, scopeByRef } from './lookup';
 import type { ConfiguredScope } from '../config';
+import type { Alert } from '../azure/models';
 
 /** `help`, or one command in full with `help <command>`. */
 export function helpCard(deps: CoreDeps, topic?: CommandName): Reply {
@@ -58,11 +59,12 @@ export async function detailCard(
   deps: CoreDeps,
   scope: ConfiguredScope,
   alertId: string,
-  extra: { banner?: BannerInput; confirm?: ConfirmInput; incidentPage?: number } = {},
+  extra: { banner?: BannerInput; confirm?: ConfirmInput; incidentPage?: number; /** Already read by the caller. */ alert?: Alert } = {},
 ): Promise<ActionReply> {
-  const alert = await deps.api.getAlert(scope.scope, alertId);
+  const { alert: known, ...rest } = extra;
+  const alert = known ?? (await deps.api.getAlert(scope.scope, alertId));
   return {
-    card: buildDetailCard({ alert, scope: scope.scope, scopeDisplayName: scope.displayName, ...extra }, cardContextOf(deps)),
+    card: buildDetailCard({ alert, scope: scope.scope, scopeDisplayName: scope.displayName, ...rest }, cardContextOf(deps)),
   };
 }
 

@@ -66,11 +66,26 @@ describe('card actions: dismiss, remediate, configure, refresh', function () {
   it('remediates one incident and re-reads the alert', async () => {
     const detail = await cardFor(h, 'alert duplicate 1');
     const confirm = await click(h, detail, 'remediateConfirm');
+    assert.match(cardText(confirm), /^Remediate the duplicate role VM Operators \(custom\) on Contoso Production\?$/m);
     const done = await click(h, confirm, 'remediate');
-    assert.match(cardText(done), /remediated by Alex Wilber/);
+    assert.match(cardText(done), /^Remediated by Alex Wilber at .*: the duplicate role VM Operators \(custom\)$/m);
     const w = writes(h);
     assert.equal(w.length, 1);
     assert.match(w[0]!.path, /alertIncidents\/[^/]+\/remediate$/);
+  });
+
+  it('names the person and the role of an incident in the confirm step, the result and the audit log', async () => {
+    const incident = '8dac1ccd-cfdd-467e-87b2-9de90d0cfba9';
+    const subject = 'the User Access Administrator assignment of Sam Contractor (sam_fabrikam.com#EXT#@contoso.onmicrosoft.com), made outside PIM';
+    const confirm = await cardFor(h, `remediate outside ${incident} "Contoso Development"`);
+    const asked = cardText(confirm).replace(/\u200b/g, '');
+    assert.ok(asked.includes(`Remediate ${subject} on Contoso Development?`), asked);
+    assert.match(asked, new RegExp(`Incident ${incident}\\.`));
+    assert.doesNotMatch(asked, new RegExp(`Remediate incident ${incident}`), 'not just the GUID');
+    const done = await click(h, confirm, 'remediate');
+    assert.ok(cardText(done).replace(/\u200b/g, '').includes(`Remediated by Alex Wilber at `) && cardText(done).includes(`: ${subject}`), cardText(done));
+    const entry = (await h.app.deps.store.latestAudit(5)).find((e) => e.action === 'remediate' && e.result === 'succeeded');
+    assert.equal(entry?.detail, `Remediated ${subject}.`);
   });
 
   it('changes a configuration through the form, validating before sending', async () => {

@@ -7,7 +7,8 @@ import { EXAMPLE_SCOPE, exampleAlert, exampleIncidents, makeAlert, testContext }
 import { assertValidCard, collectActions } from './validateCard';
 
 const payloads = (card: unknown): ActionPayload[] => collectActions(card).map((a) => (a.data as { a: ActionPayload }).a);
-const factMap = (facts: Array<{ title: string; value: string }>): Record<string, string> => Object.fromEntries(facts.map((f) => [f.title, f.value]));
+/** Facts as a person reads them: the invisible break opportunities of long values (breakable) left out. */
+const factMap = (facts: Array<{ title: string; value: string }>): Record<string, string> => Object.fromEntries(facts.map((f) => [f.title, f.value.replace(/\u200b/g, '')]));
 
 describe('cards: detail', () => {
   const scope = EXAMPLE_SCOPE;
@@ -97,6 +98,33 @@ describe('cards: detail', () => {
     assertValidCard(card);
     assert.ok(JSON.stringify(card).includes('"Kind"'));
     assert.ok(JSON.stringify(card).includes('Threshold days'), 'unknown configuration kind shown generically');
+  });
+
+  it('lets a long guest UPN wrap inside the card instead of running off its edge', () => {
+    const upn = 'adele.vance_fabrikam.onmicrosoft.com#EXT#@contosoprod.onmicrosoft.com';
+    const alert = makeAlert(scope, 'AzureRolesAssignedOutsidePimAlert');
+    const incident = alert.properties.alertIncidents![0]!;
+    Object.assign(incident.properties, { assigneeDisplayName: 'Adele Vance', assigneeUserPrincipalName: upn, requestorUserPrincipalName: upn });
+    const card = buildDetailCard({ alert: { ...alert, properties: { ...alert.properties, alertIncidents: [incident] } } }, testContext());
+    assertValidCard(card);
+    const values: string[] = [];
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (!n || typeof n !== 'object') return;
+      const o = n as Record<string, unknown>;
+      if (o.type === 'FactSet') for (const f of o.facts as Array<{ value: string }>) values.push(f.value);
+      Object.values(o).forEach(walk);
+    };
+    walk(card);
+    const assignee = values.find((v) => v.replace(/\u200b/g, '').includes(upn));
+    assert.ok(assignee, 'the UPN is shown whole');
+    assert.equal(assignee.replace(/\u200b/g, ''), `Adele Vance (${upn})`, 'nothing but invisible break opportunities is added');
+    // A FactSet is a table: its value column is as wide as the longest run a line cannot break in.
+    for (const v of values) {
+      const longest = Math.max(...v.split(/[\s\u200b-]/).map((w) => w.length));
+      assert.ok(longest <= 30, `"${v}" has an unbreakable run of ${longest}`);
+    }
+    assert.ok(!JSON.stringify(incidentView(exampleIncidents()[0]!, testContext())).includes('\u200b'), 'short values are left exactly as they are');
   });
 
   it('shows a banner and, in the confirm step, only Confirm and Cancel', () => {

@@ -18,9 +18,10 @@ export type ActionPayload =
   | { verb: 'remediate'; scope: string; alertId: string; incidentId: string }
   | { verb: 'refreshConfirm'; scope: string; alertId?: string }
   | { verb: 'refresh'; scope: string; alertId?: string }
-  | { verb: 'configure'; scope: string; alertId: string }
-  | { verb: 'configureSubmit'; scope: string; alertId: string }
-  | { verb: 'cancel'; scope: string; alertId?: string }
+  | { verb: 'configure'; scope: string; alertId: string; from?: 'config' }
+  | { verb: 'configureSubmit'; scope: string; alertId: string; from?: 'config' }
+  /** Back to the card the person came from: the configuration card (`from: 'config'`), else the alert's card, else the scope's summary. */
+  | { verb: 'cancel'; scope: string; alertId?: string; from?: 'config' }
   | { verb: 'unsubscribe'; subscriptionId: string }
   | { verb: 'incidents'; scope: string; alertId: string; page: number }
   | { verb: 'scopes'; page: number }

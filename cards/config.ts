@@ -24,7 +24,7 @@ import {
 } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { TEXT_LIMITS } from './size';
-import { untrustedText } from './text';
+import { truncate, untrustedText } from './text';
 
 export interface ConfigField {
   /** Property name on the configuration and input id on the form. */
@@ -32,39 +32,44 @@ export interface ConfigField {
   label: string;
   /** days and minutes: an ISO 8601 duration on the wire (Graph), a whole number of the unit on the form. */
   unit: 'count' | 'percent' | 'days' | 'minutes';
+  /** What the number counts, as the form names its unit: "owners". */
+  noun: string;
   min: number;
-  max?: number;
+  max: number;
 }
 
-const COUNT = { unit: 'count', min: 1 } as const;
-const PERCENT = { unit: 'percent', min: 0, max: 100 } as const;
+/** Upper bound for counts on the form: the service stores an int32, and no role has more members. */
+const MAX_COUNT = 10_000;
+
+const PERCENT = { unit: 'percent', noun: 'percent', min: 0, max: 100 } as const;
+const count = (noun: string) => ({ unit: 'count', noun, min: 1, max: MAX_COUNT }) as const;
 // Graph documents no ranges for its durations; these keep a typo (a year of minutes) off the service.
-const DAYS = { unit: 'days', min: 1, max: 365 } as const;
-const MINUTES = { unit: 'minutes', min: 1, max: 1440 } as const;
+const DAYS = { unit: 'days', noun: 'days', min: 1, max: 365 } as const;
+const MINUTES = { unit: 'minutes', noun: 'minutes', min: 1, max: 1440 } as const;
 const SECONDS_PER: Record<'days' | 'minutes', number> = { days: 86_400, minutes: 60 };
 
 export const CONFIG_FIELDS: Readonly<Record<KnownConfigurationType, readonly ConfigField[]>> = {
   TooManyOwnersAssignedToResourceAlertConfiguration: [
-    { key: 'thresholdNumberOfOwners', label: 'Owner count threshold', ...COUNT },
+    { key: 'thresholdNumberOfOwners', label: 'Owner count threshold', ...count('owners') },
     { key: 'thresholdPercentageOfOwnersOutOfAllRoleMembers', label: 'Owner percentage threshold (% of all role members)', ...PERCENT },
   ],
   TooManyPermanentOwnersAssignedToResourceAlertConfiguration: [
-    { key: 'thresholdNumberOfPermanentOwners', label: 'Permanent owner count threshold', ...COUNT },
+    { key: 'thresholdNumberOfPermanentOwners', label: 'Permanent owner count threshold', ...count('permanent owners') },
     { key: 'thresholdPercentageOfPermanentOwnersOutOfAllOwners', label: 'Permanent owner percentage threshold (% of all owners)', ...PERCENT },
   ],
   DuplicateRoleCreatedAlertConfiguration: [],
   AzureRolesAssignedOutsidePimAlertConfiguration: [],
   // Entra ID directory roles (Microsoft Graph).
   tooManyGlobalAdminsAssignedToTenantAlertConfiguration: [
-    { key: 'globalAdminCountThreshold', label: 'Global Administrator count threshold', ...COUNT },
+    { key: 'globalAdminCountThreshold', label: 'Global Administrator count threshold', ...count('Global Administrators') },
     { key: 'percentageOfGlobalAdminsOutOfRolesThreshold', label: 'Global Administrator percentage threshold (% of privileged role assignments)', ...PERCENT },
   ],
   sequentialActivationRenewalsAlertConfiguration: [
-    { key: 'timeIntervalBetweenActivations', label: 'Time between activations (minutes)', ...MINUTES },
-    { key: 'sequentialActivationCounterThreshold', label: 'Activations in a row', ...COUNT },
+    { key: 'timeIntervalBetweenActivations', label: 'Time between activations', ...MINUTES },
+    { key: 'sequentialActivationCounterThreshold', label: 'Activations in a row', ...count('activations') },
   ],
-  staleSignInAlertConfiguration: [{ key: 'duration', label: 'Days without sign-in', ...DAYS }],
-  redundantAssignmentAlertConfiguration: [{ key: 'duration', label: 'Days without activation', ...DAYS }],
+  staleSignInAlertConfiguration: [{ key: 'duration', label: 'Time without sign-in', ...DAYS }],
+  redundantAssignmentAlertConfiguration: [{ key: 'duration', label: 'Time without activation', ...DAYS }],
   invalidLicenseAlertConfiguration: [],
   noMfaOnRoleActivationAlertConfiguration: [],
   rolesAssignedOutsidePrivilegedIdentityManagementAlertConfiguration: [],
@@ -92,7 +97,7 @@ function formatValue(field: ConfigField, value: unknown): string {
 
 /** The form's number for a configured value: a duration in the field's unit when it is a whole number of it. */
 function formNumber(field: ConfigField, value: unknown): number | undefined {
-  if (!isDuration(field)) return asNumber(value);
+  if (!isDuration(field)) return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   const seconds = durationSeconds(value);
   if (seconds === undefined || seconds % SECONDS_PER[field.unit] !== 0) return undefined;
   return seconds / SECONDS_PER[field.unit];
@@ -103,17 +108,6 @@ function wireValue(field: ConfigField, n: number): number | string {
   if (field.unit === 'days') return daysDuration(n);
   if (field.unit === 'minutes') return minutesDuration(n);
   return n;
-}
-
-function placeholderText(field: ConfigField, current: unknown): string {
-  const max = field.max ?? MAX_COUNT;
-  if (isDuration(field)) {
-    const unit = field.unit === 'days' ? 'Days' : 'Minutes';
-    // A current value that is not a whole number of the unit (e.g. 10 seconds) is named, not rounded.
-    const now = formNumber(field, current) === undefined && durationSeconds(current) !== undefined ? ` (now ${formatValue(field, current)})` : '';
-    return `${unit}, ${field.min} to ${max}${now}`;
-  }
-  return field.unit === 'percent' ? 'Percent, 0 to 100' : `At least ${field.min}`;
 }
 
 /** Enabled plus the thresholds of the kind; an unknown kind's plain properties, named generically. */
@@ -201,7 +195,7 @@ export function buildConfigView(input: ConfigInput, ctx: CardContext): ConfigVm 
   const props = input.configuration.properties;
   const configurable = canConfigure(input.configuration, input.definition);
   const actions =
-    configurable && !input.readOnly ? [executeAction(ctx, 'Change', { verb: 'configure', scope, alertId }, 'positive')] : [];
+    configurable && !input.readOnly ? [executeAction(ctx, 'Change', { verb: 'configure', scope, alertId, from: 'config' }, 'positive')] : [];
   let note = '';
   if (!isKnownConfiguration(props)) {
     note = 'This bot does not know this kind of configuration, so it shows the fields as sent and cannot change them.';
@@ -228,23 +222,27 @@ export function buildConfigCard(input: ConfigInput, ctx: CardContext): AdaptiveC
 
 // ---- configure form ----
 
+/** Where the form was opened from, so that Cancel goes back there: the config card or (default) the alert's card. */
+export type ConfigFormOrigin = 'config' | 'detail';
+
 export interface ConfigFormInput extends ConfigCommon {
   /** Why the last submission was refused, shown above the inputs. */
   formError?: string;
-  /** Values to show instead of the current configuration, e.g. what the person submitted. */
+  /** Each refused field's message, shown under that field. */
+  fieldErrors?: Readonly<Record<string, string>>;
+  /** What the person submitted, shown instead of the current configuration. */
   values?: Record<string, unknown>;
+  from?: ConfigFormOrigin;
 }
 
-export interface ConfigFormNumberVm {
+export interface ConfigFormFieldVm {
   id: string;
+  /** The field's name with its unit and range. */
   label: string;
   placeholder: string;
-  min: number;
-  max: number;
-  hasValue: boolean;
-  noValue: boolean;
-  value: number;
-  errorMessage: string;
+  value: string;
+  hasError: boolean;
+  errorText: string;
 }
 
 export interface ConfigFormVm extends FooterVm {
@@ -254,22 +252,26 @@ export interface ConfigFormVm extends FooterVm {
   hasFormError: boolean;
   formError: string;
   toggle: { id: string; label: string; title: string; value: 'true' | 'false' };
-  numbers: ConfigFormNumberVm[];
+  fields: ConfigFormFieldVm[];
   hasNote: boolean;
   note: string;
   actions: ActionVm[];
 }
 
-/** Upper bound for counts on the form: the service stores an int32, and no role has more members. */
-const MAX_COUNT = 10_000;
-
+/** "a whole number of owners from 1 to 10000", "a whole percentage from 0 to 100", "a whole number of days from 1 to 365". */
 function rangeText(field: ConfigField): string {
-  return field.max === undefined ? `a whole number of at least ${field.min}` : `a whole number from ${field.min} to ${field.max}`;
+  return field.unit === 'percent' ? `a whole percentage from ${field.min} to ${field.max}` : `a whole number of ${field.noun} from ${field.min} to ${field.max}`;
 }
 
-function asNumber(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+/** The unit and range next to the field's name: "Owner count threshold (owners, 1 to 10000)". */
+function labelOf(field: ConfigField): string {
+  return `${field.label} (${field.unit === 'percent' ? '%' : field.noun}, ${field.min} to ${field.max})`;
+}
+
+/** A submitted value kept as typed (capped), so that the form shows the person what they sent. */
+function typed(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string') return truncate(value.trim(), 40);
   return undefined;
 }
 
@@ -283,29 +285,38 @@ function asBoolean(value: unknown): boolean | undefined {
   return undefined;
 }
 
+/**
+ * The form. Thresholds are text inputs with no client-side limits: a client that clamps or
+ * silently refuses a number (out of range, `2.5`) would hide the mistake, so every value goes to
+ * the bot, which checks it (parseConfigForm) and answers with this form again, the values kept and
+ * each message under its field.
+ */
 export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): ConfigFormVm {
   const { scope, alertId, alertName, scopeLabel, subtitle } = common(input);
   const props = input.configuration.properties;
   const current = props as Record<string, unknown>;
   const values = input.values ?? {};
-  const fields = isKnownConfiguration(props) ? CONFIG_FIELDS[props.alertConfigurationType] : [];
+  const errors = input.fieldErrors ?? {};
+  const kindFields = isKnownConfiguration(props) ? CONFIG_FIELDS[props.alertConfigurationType] : [];
   const enabled = asBoolean(values[ENABLED_INPUT_ID]) ?? props.isEnabled ?? true;
-  const numbers = fields.map((field): ConfigFormNumberVm => {
-    const value = asNumber(values[field.key]) ?? formNumber(field, current[field.key]);
+  const fields = kindFields.map((field): ConfigFormFieldVm => {
+    // A message quotes what the person typed: untrusted.
+    const error = errors[field.key] ? untrustedSentence(errors[field.key]!, TEXT_LIMITS.sentence) : '';
+    const now = formNumber(field, current[field.key]);
+    // A current duration that is not a whole number of the unit (10 seconds) is named, not rounded.
+    const odd = now === undefined && isDuration(field) && durationSeconds(current[field.key]) !== undefined ? ` (now ${formatValue(field, current[field.key])})` : '';
     return {
       id: field.key,
-      label: field.label,
-      placeholder: placeholderText(field, current[field.key]),
-      min: field.min,
-      max: field.max ?? MAX_COUNT,
-      hasValue: value !== undefined,
-      noValue: value === undefined,
-      value: value ?? field.min,
-      errorMessage: `Enter ${rangeText({ ...field, max: field.max ?? MAX_COUNT })}.`,
+      label: labelOf(field),
+      placeholder: `${field.min} to ${field.max}${odd}`,
+      value: (field.key in values ? typed(values[field.key]) : now === undefined ? '' : String(now)) ?? '',
+      hasError: error !== '',
+      errorText: error,
     };
   });
   const formError = input.formError ? untrustedSentence(input.formError, TEXT_LIMITS.sentence) : '';
-  const note = fields.length === 0 ? 'This alert has no thresholds; you can only turn it on or off.' : '';
+  const note = kindFields.length === 0 ? 'This alert has no thresholds; you can only turn it on or off.' : '';
+  const from = input.from === 'config' ? { from: 'config' as const } : {};
   return {
     ...footerVm(ctx.localRunNote),
     fallbackText: `Change the configuration of ${alertName} on ${scopeLabel}.`,
@@ -314,12 +325,12 @@ export function buildConfigFormView(input: ConfigFormInput, ctx: CardContext): C
     hasFormError: formError !== '',
     formError,
     toggle: { id: ENABLED_INPUT_ID, label: 'Alert enabled', title: 'Raise this alert when its condition is met', value: enabled ? 'true' : 'false' },
-    numbers,
+    fields,
     hasNote: note !== '',
     note,
     actions: [
-      executeAction(ctx, 'Save', { verb: 'configureSubmit', scope, alertId }, 'positive', 'auto'),
-      executeAction(ctx, 'Cancel', { verb: 'cancel', scope, alertId }, 'default', 'none'),
+      executeAction(ctx, 'Save', { verb: 'configureSubmit', scope, alertId, ...from }, 'positive', 'auto'),
+      executeAction(ctx, 'Cancel', { verb: 'cancel', scope, alertId, ...from }, 'default', 'none'),
     ],
   };
 }
@@ -328,29 +339,52 @@ export function buildConfigFormCard(input: ConfigFormInput, ctx: CardContext): A
   return renderCard('configForm', buildConfigFormView(input, ctx));
 }
 
-export type ConfigFormResult = { ok: true; update: AlertConfigurationUpdate } | { ok: false; error: string };
+export type ConfigFormResult =
+  | { ok: true; update: AlertConfigurationUpdate }
+  | {
+      ok: false;
+      /** One sentence for the whole form (and the audit log). */
+      error: string;
+      /** A sentence per refused field, by input id. */
+      fieldErrors: Record<string, string>;
+    };
+
+/** A whole number as a person types it: digits, an optional sign, and ".0" at most (no exponents, no hex). */
+function wholeNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value !== 'string' || !/^\s*[+-]?\d{1,9}(\.0+)?\s*$/.test(value)) return undefined;
+  return Number(value.trim());
+}
 
 /**
- * Reads what the configure form sent (Teams sends input values as strings) into the update body for
- * the configuration's kind, checking the same ranges the form shows.
+ * Reads what the configure form sent (Teams sends input values as strings) into the update body
+ * for the configuration's kind. Every field is checked against the range the form shows, whatever
+ * the client did, and every refused field gets its own message.
  */
 export function parseConfigForm(configurationType: string, submitted: Record<string, unknown>): ConfigFormResult {
   const known = (CONFIG_FIELDS as Record<string, readonly ConfigField[] | undefined>)[configurationType];
   if (!known) {
-    return { ok: false, error: 'This bot cannot change this kind of alert configuration; change it in the Azure or Entra admin portal instead.' };
+    return { ok: false, error: 'This bot cannot change this kind of alert configuration; change it in the Azure or Entra admin portal instead.', fieldErrors: {} };
   }
   const isEnabled = asBoolean(submitted[ENABLED_INPUT_ID]);
   if (isEnabled === undefined) {
-    return { ok: false, error: 'The form did not say whether the alert is enabled; open the form again and save it.' };
+    return { ok: false, error: 'The form did not say whether the alert is enabled; open the form again and save it.', fieldErrors: {} };
   }
   const update: Record<string, unknown> = { alertConfigurationType: configurationType, isEnabled };
+  const fieldErrors: Record<string, string> = {};
   for (const field of known) {
-    const value = asNumber(submitted[field.key]);
-    const max = field.max ?? MAX_COUNT;
-    if (value === undefined || !Number.isInteger(value) || value < field.min || value > max) {
-      return { ok: false, error: `${field.label} must be ${rangeText({ ...field, max })}; correct it and save again.` };
-    }
-    update[field.key] = wireValue(field, value);
+    const raw = submitted[field.key];
+    const shown = typed(raw);
+    const n = wholeNumber(raw);
+    if (shown === undefined || shown === '') fieldErrors[field.key] = `Enter ${rangeText(field)}; the field is empty.`;
+    else if (n === undefined) fieldErrors[field.key] = `"${shown}" is not a whole number: enter ${rangeText(field)}.`;
+    else if (n < field.min || n > field.max) fieldErrors[field.key] = `${n} is out of range: enter ${rangeText(field)}.`;
+    else update[field.key] = wireValue(field, n);
+  }
+  const refused = known.filter((f) => fieldErrors[f.key]);
+  if (refused.length > 0) {
+    const names = refused.map((f) => f.label).join(' and ');
+    return { ok: false, error: `Nothing was saved: correct ${names} and save again.`, fieldErrors };
   }
   return { ok: true, update: update as AlertConfigurationUpdate };
 }

@@ -35,6 +35,14 @@ function scopeOf(p: Record<string, unknown>, isConfigured: (scope: string) => bo
   return scope;
 }
 
+/** The card a form was opened from (see ActionPayload's cancel). */
+function origin(p: Record<string, unknown>): { from?: 'config' } {
+  const from = optStr(p, 'from');
+  if (from === undefined) return {};
+  if (from !== 'config') throw new BotError('BadActionData', "This button's origin is not valid.", 'Open a fresh card with `alerts`.');
+  return { from };
+}
+
 export function parseActionPayload(
   verb: string,
   payload: Record<string, unknown>,
@@ -49,9 +57,10 @@ export function parseActionPayload(
     case 'details':
     case 'dismiss':
     case 'dismissConfirm':
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId() };
     case 'configure':
     case 'configureSubmit':
-      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId() };
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId(), ...origin(payload) };
     case 'remediate':
     case 'remediateConfirm':
       return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId(), incidentId: validateId('incident', str(payload, 'incidentId')) };
@@ -62,7 +71,7 @@ export function parseActionPayload(
     }
     case 'cancel': {
       const a = optStr(payload, 'alertId');
-      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: a === undefined ? undefined : validateId('alert', a) };
+      return { verb: v, scope: scopeOf(payload, isConfigured), alertId: a === undefined ? undefined : validateId('alert', a), ...origin(payload) };
     }
     case 'incidents':
       return { verb: v, scope: scopeOf(payload, isConfigured), alertId: alertId(), page: page(payload) };

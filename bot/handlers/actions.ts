@@ -289,7 +289,7 @@ export async function configure(deps: CoreDeps, p: Verb<'configure'>, turn: Acti
     deps.api.getAlertConfiguration(scope.scope, p.alertId),
     deps.api.getAlertDefinition(scope.scope, p.alertId).catch(() => undefined),
   ]);
-  return { card: buildConfigFormCard({ configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId: p.alertId }, cardContextOf(deps)) };
+  return { card: buildConfigFormCard({ configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId: p.alertId, from: p.from }, cardContextOf(deps)) };
 }
 
 export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>, turn: ActionTurn): Promise<ActionReply> {
@@ -306,7 +306,17 @@ export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>
     await audit(deps, turn.action, { ...what, result: 'refused', reason: 'invalidInput', detail: `Invalid form: ${parsed.error}` });
     return {
       card: buildConfigFormCard(
-        { configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId: p.alertId, formError: parsed.error, values: turn.inputs },
+        {
+          configuration,
+          definition,
+          scope: scope.scope,
+          scopeDisplayName: scope.displayName,
+          alertId: p.alertId,
+          formError: parsed.error,
+          fieldErrors: parsed.fieldErrors,
+          values: turn.inputs,
+          from: p.from,
+        },
         cardContextOf(deps),
       ),
     };

@@ -36,8 +36,11 @@ export const actionHandlers: ActionHandlers = {
   alerts: async (deps, p) => card(await read.summaryCard(deps, { scope: p.scope, severity: p.severity, page: p.page, byId: true })),
   scopes: async (deps, p) => card((await read.scopes(deps, p.page))[0]!),
   help: async (deps, p) => card(read.helpCard(deps, p.topic)),
-  cancel: async (deps, p) =>
-    card(p.alertId ? await read.detailCard(deps, configuredScope(deps, p.scope), p.alertId) : await read.summaryCard(deps, { scope: p.scope, byId: true })),
+  cancel: async (deps, p) => {
+    const scope = configuredScope(deps, p.scope);
+    if (p.alertId && p.from === 'config') return read.configCard(deps, scope, p.alertId);
+    return card(p.alertId ? await read.detailCard(deps, scope, p.alertId) : await read.summaryCard(deps, { scope: p.scope, byId: true }));
+  },
   dismissConfirm: actions.dismissConfirm,
   dismiss: actions.dismiss,
   remediateConfirm: actions.remediateConfirm,

@@ -17,6 +17,19 @@ const DANA: Who = { id: '29:dana', name: 'Dana Whitfield', aadObjectId: PRINCIPA
 
 type Json = Record<string, any>;
 
+/** Every input of a card, as a person sees it filled in. */
+function inputsOf(card: Json): Json[] {
+  const out: Json[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    if (typeof (n as Json).type === 'string' && (n as Json).type.startsWith('Input.')) out.push(n as Json);
+    Object.values(n).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
 describe('card actions: dismiss, remediate, configure, refresh', function () {
   let h: Harness;
   beforeEach(async () => {
@@ -99,6 +112,39 @@ describe('card actions: dismiss, remediate, configure, refresh', function () {
     const cfgNow = h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyOwnersAssignedToResource')!.configuration;
     assert.equal(cfgNow.settings.thresholdNumberOfOwners, 5);
     assert.equal(cfgNow.settings.thresholdPercentageOfOwnersOutOfAllRoleMembers, 40);
+  });
+
+  it('answers an invalid value with the form again, the value kept and the message under its field, writing nothing', async () => {
+    const cfg = await cardFor(h, 'config "too many owners assigned to a resource" 1');
+    const form = await click(h, cfg, 'configure');
+    const before = h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyOwnersAssignedToResource')!.configuration.settings;
+    const cases: Array<[string, string, RegExp]> = [
+      ['out of range', '10001', /^10001 is out of range: enter a whole number of owners from 1 to 10000\.$/m],
+      ['zero', '0', /^0 is out of range: enter a whole number of owners from 1 to 10000\.$/m],
+      ['a fraction', '2.5', /^"2\.5" is not a whole number: enter a whole number of owners from 1 to 10000\.$/m],
+      ['empty', '', /^Enter a whole number of owners from 1 to 10000; the field is empty\.$/m],
+    ];
+    for (const [what, typed, message] of cases) {
+      const again = await click(h, form, 'configureSubmit', ALEX, { inputs: { isEnabled: 'true', thresholdNumberOfOwners: typed, thresholdPercentageOfOwnersOutOfAllRoleMembers: '40' } });
+      const field = inputsOf(again).find((i) => i.id === 'thresholdNumberOfOwners');
+      assert.equal(field?.value ?? '', typed, `${what}: the value is kept as typed`);
+      assert.equal(field?.label, 'Owner count threshold (owners, 1 to 10000)');
+      assert.match(cardText(again), message, what);
+      assert.match(cardText(again), /^Nothing was saved: correct Owner count threshold and save again\.$/m);
+      assert.equal(inputsOf(again).find((i) => i.id === 'thresholdPercentageOfOwnersOutOfAllRoleMembers')?.value, '40', 'the other field keeps its value too');
+    }
+    assert.deepEqual(writes(h), [], 'an invalid form makes no write');
+    assert.deepEqual(h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyOwnersAssignedToResource')!.configuration.settings, before);
+  });
+
+  it('Cancel on the form goes back to the card the person came from', async () => {
+    const cfg = await cardFor(h, 'config "too many owners assigned to a resource" 1');
+    const fromConfig = await click(h, await click(h, cfg, 'configure'), 'cancel');
+    assert.match(cardText(fromConfig), /^Configuration: Too many owners assigned to a resource$/m, 'back to the configuration card');
+    const detail = await cardFor(h, 'alert "too many owners assigned to a resource" 1');
+    const fromDetail = await click(h, await click(h, detail, 'configure'), 'cancel');
+    assert.match(cardText(fromDetail), /^Security impact$/m, 'back to the alert card');
+    assert.deepEqual(writes(h), []);
   });
 
   it('refreshes, polls to the end, updates the card and posts the outcome in the thread', async () => {

@@ -38,7 +38,7 @@ describe('cards: configuration', () => {
       { title: 'Permanent owner percentage threshold (% of all owners)', value: '10%' },
     ]);
     assert.deepEqual(payloads(buildConfigCard({ configuration, definition: def(configuration.name) }, testContext())), [
-      { verb: 'configure', scope: EXAMPLE_SCOPE, alertId: 'TooManyPermanentOwnersAssignedToResource' },
+      { verb: 'configure', scope: EXAMPLE_SCOPE, alertId: 'TooManyPermanentOwnersAssignedToResource', from: 'config' },
     ]);
   });
 
@@ -65,28 +65,29 @@ describe('cards: configuration', () => {
     assert.match(u.note, /does not know this kind/);
   });
 
-  it('builds the form of TooManyOwners: a toggle and two number inputs with ranges, Save and Cancel', () => {
+  it('builds the form of TooManyOwners: each field with its unit and range, no client-side limits, Save and Cancel', () => {
     const configuration = byName('TooManyOwnersAssignedToResource');
     const card = buildConfigFormCard({ configuration, definition: def(configuration.name) }, testContext());
     assertValidCard(card);
     const found = inputs(card);
     assert.deepEqual(
-      found.map((i) => [i.type, i.id, i.value, i.min, i.max, i.isRequired]),
+      found.map((i) => [i.type, i.id, i.label, i.value]),
       [
-        ['Input.Toggle', 'isEnabled', 'true', undefined, undefined, undefined],
-        ['Input.Number', 'thresholdNumberOfOwners', 2, 1, 10000, true],
-        ['Input.Number', 'thresholdPercentageOfOwnersOutOfAllRoleMembers', 3, 0, 100, true],
+        ['Input.Toggle', 'isEnabled', 'Alert enabled', 'true'],
+        ['Input.Text', 'thresholdNumberOfOwners', 'Owner count threshold (owners, 1 to 10000)', '2'],
+        ['Input.Text', 'thresholdPercentageOfOwnersOutOfAllRoleMembers', 'Owner percentage threshold (% of all role members) (%, 0 to 100)', '3'],
       ],
     );
-    for (const i of found.slice(1)) {
-      assert.ok(typeof i.label === 'string' && i.label.length > 0);
-      assert.match(String(i.errorMessage), /^Enter a whole number/);
-    }
+    // A client that clamps or blocks a value would hide the mistake from the person: the bot checks.
+    for (const i of found) for (const limit of ['min', 'max', 'isRequired', 'regex', 'maxLength']) assert.equal(i[limit], undefined, `${String(i.id)}.${limit}`);
     const actions = collectActions(card);
     assert.deepEqual(actions.map((a) => [a.title, a.verb, a.associatedInputs]), [
       ['Save', 'configureSubmit', 'auto'],
       ['Cancel', 'cancel', 'none'],
     ]);
+    assert.deepEqual(payloads(card)[1], { verb: 'cancel', scope: EXAMPLE_SCOPE, alertId: 'TooManyOwnersAssignedToResource' });
+    const fromConfig = buildConfigFormCard({ configuration, from: 'config' }, testContext());
+    assert.deepEqual(payloads(fromConfig).map((p) => 'from' in p && p.from), ['config', 'config'], 'Save and Cancel remember the form came from the config card');
   });
 
   it('builds forms with only the toggle for kinds without thresholds', () => {
@@ -96,15 +97,27 @@ describe('cards: configuration', () => {
     }
   });
 
-  it('shows the refused submission again with its error', () => {
+  it('shows the refused submission again as typed, each message under its field', () => {
     const configuration = byName('TooManyPermanentOwnersAssignedToResource');
-    const vm = buildConfigFormView(
-      { configuration, formError: 'Permanent owner count threshold must be a whole number of at least 1. More.', values: { isEnabled: 'false', thresholdNumberOfPermanentOwners: '0' } },
-      testContext(),
-    );
-    assert.equal(vm.formError, 'Permanent owner count threshold must be a whole number of at least 1.');
+    const values = { isEnabled: 'false', thresholdNumberOfPermanentOwners: '2.5', thresholdPercentageOfPermanentOwnersOutOfAllOwners: '40' };
+    const parsed = parseConfigForm(configuration.properties.alertConfigurationType, values);
+    assert.ok(!parsed.ok);
+    const card = buildConfigFormCard({ configuration, formError: parsed.error, fieldErrors: parsed.fieldErrors, values }, testContext());
+    assertValidCard(card);
+    const vm = buildConfigFormView({ configuration, formError: parsed.error, fieldErrors: parsed.fieldErrors, values }, testContext());
+    assert.equal(vm.formError, 'Nothing was saved: correct Permanent owner count threshold and save again.');
     assert.equal(vm.toggle.value, 'false');
-    assert.deepEqual(vm.numbers.map((n) => n.value), [0, 10]);
+    assert.deepEqual(
+      vm.fields.map((f) => [f.value, f.errorText]),
+      [
+        ['2.5', '"2.5" is not a whole number: enter a whole number of permanent owners from 1 to 10000.'],
+        ['40', ''],
+      ],
+    );
+    // The message is the element right after its input.
+    const text = JSON.stringify(card);
+    assert.ok(text.indexOf('"id":"thresholdNumberOfPermanentOwners"') < text.indexOf('is not a whole number'));
+    assert.ok(text.indexOf('is not a whole number') < text.indexOf('"id":"thresholdPercentageOfPermanentOwnersOutOfAllOwners"'));
   });
 
   describe('parseConfigForm', () => {
@@ -124,15 +137,33 @@ describe('cards: configuration', () => {
       });
     });
 
-    it('refuses values out of range, fractions, missing values and unknown kinds with one sentence', () => {
+    it('refuses values out of range, fractions, empty and missing values and unknown kinds, field by field', () => {
       const kind = 'TooManyPermanentOwnersAssignedToResourceAlertConfiguration';
-      const base = { isEnabled: 'true', thresholdNumberOfPermanentOwners: '3', thresholdPercentageOfPermanentOwnersOutOfAllOwners: '50' };
+      const count = 'thresholdNumberOfPermanentOwners';
+      const percent = 'thresholdPercentageOfPermanentOwnersOutOfAllOwners';
+      const base = { isEnabled: 'true', [count]: '3', [percent]: '50' };
+      const fieldError = (values: Record<string, unknown>, key: string) => {
+        const r = parseConfigForm(kind, values);
+        return r.ok ? '' : (r.fieldErrors[key] ?? '');
+      };
+      assert.equal(fieldError({ ...base, [count]: '0' }, count), '0 is out of range: enter a whole number of permanent owners from 1 to 10000.');
+      assert.equal(fieldError({ ...base, [count]: '10001' }, count), '10001 is out of range: enter a whole number of permanent owners from 1 to 10000.');
+      assert.equal(fieldError({ ...base, [percent]: '101' }, percent), '101 is out of range: enter a whole percentage from 0 to 100.');
+      assert.equal(fieldError({ ...base, [percent]: '-1' }, percent), '-1 is out of range: enter a whole percentage from 0 to 100.');
+      assert.equal(fieldError({ ...base, [count]: '2.5' }, count), '"2.5" is not a whole number: enter a whole number of permanent owners from 1 to 10000.');
+      assert.equal(fieldError({ ...base, [count]: '1e3' }, count), '"1e3" is not a whole number: enter a whole number of permanent owners from 1 to 10000.');
+      assert.equal(fieldError({ ...base, [count]: '' }, count), 'Enter a whole number of permanent owners from 1 to 10000; the field is empty.');
+      assert.equal(fieldError({ ...base, [count]: undefined }, count), 'Enter a whole number of permanent owners from 1 to 10000; the field is empty.');
+      const both = parseConfigForm(kind, { ...base, [count]: 'x', [percent]: '300' });
+      assert.ok(!both.ok);
+      assert.deepEqual(Object.keys(both.fieldErrors), [count, percent], 'every refused field is named, not only the first');
+      assert.equal(both.error, 'Nothing was saved: correct Permanent owner count threshold and Permanent owner percentage threshold (% of all owners) and save again.');
+      assert.deepEqual(parseConfigForm(kind, { ...base, [count]: ' 7 ', [percent]: '10.0' }), {
+        ok: true,
+        update: { alertConfigurationType: kind, isEnabled: true, [count]: 7, [percent]: 10 },
+      });
       const err = (r: ReturnType<typeof parseConfigForm>) => (r.ok ? '' : r.error);
-      assert.match(err(parseConfigForm(kind, { ...base, thresholdNumberOfPermanentOwners: '0' })), /^Permanent owner count threshold must be a whole number from 1 to 10000/);
-      assert.match(err(parseConfigForm(kind, { ...base, thresholdPercentageOfPermanentOwnersOutOfAllOwners: '101' })), /from 0 to 100/);
-      assert.match(err(parseConfigForm(kind, { ...base, thresholdNumberOfPermanentOwners: '2.5' })), /whole number/);
-      assert.match(err(parseConfigForm(kind, { ...base, thresholdNumberOfPermanentOwners: '' })), /whole number/);
-      assert.match(err(parseConfigForm(kind, { thresholdNumberOfPermanentOwners: '3' })), /did not say whether the alert is enabled/);
+      assert.match(err(parseConfigForm(kind, { [count]: '3' })), /did not say whether the alert is enabled/);
       assert.match(err(parseConfigForm('StaleSignInAlertConfiguration', { isEnabled: 'true' })), /cannot change this kind/);
     });
   });

@@ -22,6 +22,7 @@ import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilde
 import { MAX_CARD_CHARS, cardChars } from '../cards';
 import { createArmClients, readArmConfig } from '../bot/azure';
 import type { CoreDeps } from '../bot/core/deps';
+import { DEFAULT_READ_POLICY, createReadThrough } from '../bot/core/reader';
 import { createBotFrameworkSender, createDelivery, TEAMS_DELIVERY_LIMITS, TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../bot/delivery';
 import { createDigestScheduler, type RunOutcome, type RunReport } from '../bot/digest/scheduler';
 import { scopeKey } from '../bot/digest/compose';
@@ -86,13 +87,12 @@ async function main(): Promise<number> {
     const deps: CoreDeps = {
       config: {
         mode: 'azure',
-        readConcurrency: 8,
         timeZone: 'UTC',
         authz: { mode: 'rbac', operators: [], allowedTenants: 'any', cacheTtlMs: 60_000 },
         pollDeadlineMs: 15 * 60_000,
       },
       scopes: sim.scopes.map((s) => ({ scope: s.id, displayName: s.displayName })),
-      api: arm.alerts,
+      api: createReadThrough(arm.alerts, DEFAULT_READ_POLICY, clock),
       signer: createActionSigner({ secret: await loadOrCreateSecret(store), clock }),
       authorizer: createAuthorizer({ mode: 'rbac', rbac: arm.rbac, clock }),
       store,

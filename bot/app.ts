@@ -16,6 +16,7 @@ import type { Config } from './config';
 import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
 import { createBotCore } from './core/router';
 import { createRefusalBudget } from './core/audit';
+import { createReadThrough } from './core/reader';
 import { createHttpServer } from './edge/server';
 import { drainOnClose } from './edge/drain';
 import { PimTeamsBot, toActivity, type BotCore } from './edge/teamsBot';
@@ -80,7 +81,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           },
           { pollDeadlineMs: config.pollDeadlineMs, ...overrides.armOptions },
         );
-  const api = overrides.api ?? azure!.alerts;
+  // Every reader (commands, buttons, digests, refresh reports) reads through the one read policy.
+  const api = createReadThrough(overrides.api ?? azure!.alerts, config.reads, clock);
   const rbac = overrides.rbac ?? azure!.rbac;
   const directoryRoles = overrides.directoryRoles ?? azure?.directoryRoles;
 

@@ -49,7 +49,12 @@ export interface Config {
     endpoint: string;
   };
   scopes: ConfiguredScope[];
-  readConcurrency: number;
+  /** How ARM is read: bounded per subscription, under a global cap, with a short cache. */
+  reads: {
+    perSubscription: number;
+    inFlight: number;
+    cacheMs: number;
+  };
   authz: {
     mode: AuthzMode;
     operators: string[];
@@ -223,6 +228,15 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     throw new ConfigError('GRAPH_ENDPOINT', (err as Error).message);
   }
 
+  // Retired rather than silently ignored: it bounded all reads at once, which throttled 50
+  // subscriptions as if they were one. A deployment that set it is told what replaced it.
+  if (str(env, 'PIM_READ_CONCURRENCY') !== undefined) {
+    throw new ConfigError(
+      'PIM_READ_CONCURRENCY',
+      'is retired: reads are now bounded per subscription (PIM_READS_PER_SUBSCRIPTION, default 4) under a global cap (PIM_READS_IN_FLIGHT, default 64); remove it.',
+    );
+  }
+
   const authzMode = oneOf(env, 'PIM_AUTHZ', ['rbac', 'allowlist', 'everyone'] as const, 'rbac');
   if (authzMode === 'everyone' && mode !== 'local') {
     throw new ConfigError('PIM_AUTHZ', 'everyone is only allowed in the local run; use rbac or allowlist with Azure.');
@@ -257,7 +271,11 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     arm: { endpoint: arm.endpoint, credential: arm.credentialMode, clientId: arm.clientId },
     graph: { endpoint: graphEndpoint },
     scopes,
-    readConcurrency: int(env, 'PIM_READ_CONCURRENCY', 8, 1, 64),
+    reads: {
+      perSubscription: int(env, 'PIM_READS_PER_SUBSCRIPTION', 4, 1, 64),
+      inFlight: int(env, 'PIM_READS_IN_FLIGHT', 64, 1, 1000),
+      cacheMs: int(env, 'PIM_READ_CACHE_SECONDS', 30, 0, 3600) * 1000,
+    },
     authz: { mode: authzMode, operators, allowedTenants, cacheTtlMs: int(env, 'PIM_AUTHZ_CACHE_SECONDS', 300, 0, 3600) * 1000 },
     actionSecret,
     actionTtlMs: int(env, 'PIM_ACTION_TTL_HOURS', 168, 1, 24 * 90) * 3600_000,

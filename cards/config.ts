@@ -12,6 +12,7 @@ import {
 import { daysDuration, describeDuration, durationSeconds, minutesDuration } from '../bot/azure/duration';
 import { executeAction, type ActionVm, type CardContext } from './actions';
 import {
+  asOfText,
   bannerVm,
   genericFacts,
   normaliseScope,
@@ -175,6 +176,8 @@ function subtitleOf(scope: string, displayName: string | undefined): string {
 
 export interface ConfigInput extends ConfigCommon {
   banner?: BannerInput;
+  /** When the configuration was read (ms since the epoch); the card says "as of" it, or now when absent. */
+  readAt?: number;
   /** Hide the Change button, e.g. for people who may only read. */
   readOnly?: boolean;
 }
@@ -207,7 +210,7 @@ export function buildConfigView(input: ConfigInput, ctx: CardContext): ConfigVm 
     ...bannerVm(input.banner),
     fallbackText: `Configuration of ${alertName} on ${scopeLabel}.`,
     title: `Configuration: ${alertName}`,
-    subtitle,
+    subtitle: `${subtitle} · ${asOfText([input.readAt], { timeZone: ctx.timeZone, now: ctx.now })}`,
     facts: configurationFacts(props),
     hasNote: note !== '',
     note,

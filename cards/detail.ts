@@ -12,6 +12,7 @@ import { executeAction, type ActionPayload, type ActionVm, type CardContext } fr
 import { configurationFacts } from './config';
 import {
   bannerVm,
+  dataTime,
   fact,
   formatWhen,
   genericFacts,
@@ -61,6 +62,8 @@ export interface DetailInput {
   incidentPage?: number;
   /** Hide the action buttons (paging stays). */
   readOnly?: boolean;
+  /** When the alert was read (ms since the epoch); the card says "as of" it, or now when absent. */
+  readAt?: number;
 }
 
 export interface DetailOptions {
@@ -362,6 +365,7 @@ function layout(p: Prepared, ctx: CardContext, page: number, start: number, coun
       { title: 'Incidents', value: String(p.incidentCount) },
       { title: 'Last scan', value: when(props.lastScannedDateTime) ?? 'not scanned yet' },
       ...fact('Last change', when(props.lastModifiedDateTime)),
+      { title: 'As of', value: dataTime([input.readAt], { timeZone: ctx.timeZone, now: ctx.now }) },
     ],
     sections,
     hasConfig,

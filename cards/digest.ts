@@ -8,7 +8,7 @@ import type { DigestDiff } from '../bot/digest/diff';
 import { executeAction, type ActionVm, type CardContext, type Severity } from './actions';
 import {
   SEVERITIES,
-  formatDateTime,
+  asOfText,
   normaliseScope,
   normaliseSeverity,
   untrustedSentence,
@@ -32,6 +32,8 @@ export interface DigestScopeInput {
   alerts?: Alert[];
   /** Why the scope could not be read. */
   error?: string;
+  /** When the service answered (ms since the epoch); the card says "as of" the oldest. */
+  readAt?: number;
 }
 
 export interface DigestInput {
@@ -245,7 +247,7 @@ export function buildDigestView(input: DigestInput, ctx: CardContext, options: D
   const subtitle = [
     untrustedText(input.label, TEXT_LIMITS.name),
     plural(input.scopes.length, 'scope'),
-    `as of ${formatDateTime(ctx.now.toISOString(), { timeZone: ctx.timeZone })}`,
+    asOfText(input.scopes.map((s) => s.readAt), ctx),
   ].join(' · ');
   const allClearText = `No active${severity ? ` ${severity}` : ''} PIM alerts on the ${plural(readable.length, 'scope')} watched${failed > 0 ? ` that could be read` : ''}.`;
   const fallbackText = input.allClear

@@ -194,6 +194,21 @@ export function formatWhen(iso: string | undefined, opts: TimeOptions & { now: D
   return rel ? `${abs} (${rel})` : abs;
 }
 
+/**
+ * "as of 8 Apr 2022, 09:29 UTC (just now)": the time of the data a card shows, the oldest of the
+ * reads it is made of (ms since the epoch), or now when no read time is known.
+ */
+export function asOfText(readTimes: ReadonlyArray<number | undefined>, ctx: TimeOptions & { now: Date }): string {
+  return `as of ${dataTime(readTimes, ctx)}`;
+}
+
+/** The time of the data alone: "8 Apr 2022, 09:29 UTC (just now)". */
+export function dataTime(readTimes: ReadonlyArray<number | undefined>, ctx: TimeOptions & { now: Date }): string {
+  const known = readTimes.filter((t): t is number => t !== undefined && Number.isFinite(t));
+  const at = known.length > 0 ? new Date(Math.min(...known)) : ctx.now;
+  return formatWhen(at.toISOString(), ctx);
+}
+
 /** "thresholdNumberOfOwners" -> "Threshold number of owners", for kinds this bot does not know. */
 export function humaniseKey(key: string): string {
   const words = key

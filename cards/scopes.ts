@@ -2,7 +2,7 @@
 // their active alert counts; scopes the bot cannot read are shown with the reason.
 import type { Alert } from '../bot/azure/models';
 import { executeAction, type ActionVm, type CardContext } from './actions';
-import { normaliseSeverity, plural, scopeIdLine, untrustedSentence, type TextColor } from './format';
+import { asOfText, normaliseSeverity, plural, scopeIdLine, untrustedSentence, type TextColor } from './format';
 import { footerVm, renderCard, type AdaptiveCardJson, type FooterVm } from './render';
 import { MAX_CARD_CHARS, TEXT_LIMITS, fitsCard, pageStarts } from './size';
 import { untrustedText } from './text';
@@ -16,6 +16,8 @@ export interface ScopeEntryInput {
   activeAlertCount?: number;
   /** Why the bot cannot read this scope. */
   error?: string;
+  /** When the service answered (ms since the epoch); the card says "as of" the oldest. */
+  readAt?: number;
 }
 
 export interface ScopesInput {
@@ -109,7 +111,7 @@ export function buildScopesView(input: ScopesInput, ctx: CardContext, options: S
       ...footerVm(ctx.localRunNote),
       fallbackText: `${plural(total, 'configured scope')}${unreadable ? `, ${unreadable} unreadable` : ''}.`,
       title: `Configured scopes (${total})`,
-      intro: 'Name a scope by its number in commands, e.g. "alerts 1".',
+      intro: `Name a scope by its number in commands, e.g. "alerts 1". Alert counts ${asOfText(input.scopes.map((s) => s.readAt), ctx)}.`,
       showEmpty: total === 0,
       emptyText: 'No scopes are configured yet; an admin adds them in the bot configuration.',
       scopes: input.scopes.slice(start, start + count).map((s, i) => row(s, start + i, ctx)),

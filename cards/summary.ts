@@ -9,8 +9,8 @@ import { executeAction, type ActionPayload, type ActionVm, type CardContext, typ
 import type { ConfirmInput } from './detail';
 import {
   SEVERITIES,
+  asOfText,
   bannerVm,
-  formatDateTime,
   formatWhen,
   normaliseSeverity,
   untrustedSentence,
@@ -36,6 +36,8 @@ export interface SummaryScopeInput {
   alerts?: Alert[];
   /** Why the scope could not be read; the card shows it as a warning row. */
   error?: string;
+  /** When the service answered (ms since the epoch); the card says "as of" the oldest. */
+  readAt?: number;
 }
 
 export interface SummaryInput {
@@ -316,7 +318,7 @@ function frame(input: SummaryInput, prepared: PreparedScope[], ctx: CardContext)
   const subtitle = [
     single ? undefined : plural(prepared.length, 'scope'),
     plural(active, 'active alert'),
-    `as of ${formatDateTime(ctx.now.toISOString(), { timeZone: ctx.timeZone })}`,
+    asOfText(input.scopes.map((s) => s.readAt), ctx),
   ]
     .filter((x): x is string => x !== undefined)
     .join(' · ');

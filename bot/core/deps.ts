@@ -17,7 +17,7 @@ export interface Clock {
 }
 
 export interface CoreDeps {
-  config: Pick<Config, 'mode' | 'readConcurrency' | 'timeZone' | 'authz' | 'pollDeadlineMs'>;
+  config: Pick<Config, 'mode' | 'timeZone' | 'authz' | 'pollDeadlineMs'>;
   scopes: readonly ConfiguredScope[];
   api: PimAlertsApi;
   signer: ActionSigner;

@@ -66,7 +66,7 @@ export function composeDigest(
     if (!r) return { scope: c.scope, displayName: c.displayName, error: 'The alerts of this scope were not read in this run.' };
     return r.error !== undefined
       ? { scope: c.scope, displayName: c.displayName, error: r.error }
-      : { scope: c.scope, displayName: c.displayName, alerts: r.alerts ?? [] };
+      : { scope: c.scope, displayName: c.displayName, alerts: r.alerts ?? [], readAt: r.readAt };
   });
   for (const m of missing) scopes.push({ scope: m, error: NOT_CONFIGURED_ERROR });
 

@@ -341,7 +341,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
       if (!reads) {
         const scopes = unionOfScopes(deps.scopes, candidates);
         report.scopesRead += scopes.length;
-        reads = readAlertsAcrossScopes(deps.api, scopes, deps.config.readConcurrency).then((r) => new Map(r.map((x) => [scopeKey(x.scope), x])));
+        reads = readAlertsAcrossScopes(deps.api, scopes).then((r) => new Map(r.map((x) => [scopeKey(x.scope), x])));
       }
       return reads;
     };

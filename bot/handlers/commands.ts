@@ -8,6 +8,7 @@ import type { Reply } from '../core/turn';
 import type { MessageTurn } from '../core/router';
 import { audit, authorize, dismissConfirmation, refreshConfirmation, remediateConfirmation } from './actions';
 import { findAlert, scopeByRef, type FoundAlert } from './lookup';
+import { readTimeOf } from '../core/reader';
 import { summaryCard } from './read';
 import type { ConfiguredScope } from '../config';
 import { validateId } from '../azure/validate';
@@ -31,7 +32,7 @@ async function confirmStep(
   const target = { ...what, scope: found.scope.scope, alertId: found.alert.name };
   await authorize(deps, actor(turn), found.scope, target);
   await audit(deps, actor(turn), { ...target, result: 'awaitingConfirmation', detail: 'Asked by text; nothing changes until the Confirm button is clicked.' });
-  const card = buildDetailCard({ alert: found.alert, scope: found.scope.scope, scopeDisplayName: found.scope.displayName, confirm }, cardContextOf(deps));
+  const card = buildDetailCard({ alert: found.alert, scope: found.scope.scope, scopeDisplayName: found.scope.displayName, confirm, readAt: readTimeOf(found.alert) }, cardContextOf(deps));
   return [{ card }];
 }
 

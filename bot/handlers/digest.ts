@@ -278,7 +278,7 @@ export async function digestNow(deps: CoreDeps, _cmd: CommandOf<'digest'>, turn:
     label = 'on request (this conversation has no digest subscription)';
   }
   const covered = targetScopes(deps.scopes, target.scopes).covered;
-  const reads = await readAlertsAcrossScopes(deps.api, covered, deps.config.readConcurrency);
+  const reads = await readAlertsAcrossScopes(deps.api, covered);
   // A preview reads and shows; the stored snapshots stay as the last scheduled digest left them.
   const composed = composeDigest(target, label, deps.scopes, new Map(reads.map((r) => [scopeKey(r.scope), r])), previous);
   const input = composed.diff.first ? { ...composed.input, diff: undefined } : composed.input;

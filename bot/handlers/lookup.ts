@@ -51,7 +51,7 @@ function candidates(alerts: Alert[]): Array<{ id: string; displayName?: string }
  */
 export async function findAlert(deps: CoreDeps, name: string, scopeRef?: string): Promise<FoundAlert> {
   const targets = scopeRef ? [scopeByRef(deps, scopeRef)] : deps.scopes;
-  const read: ScopeAlerts[] = await readAlertsAcrossScopes(deps.api, targets, deps.config.readConcurrency);
+  const read: ScopeAlerts[] = await readAlertsAcrossScopes(deps.api, targets);
   const readable = read.filter((r) => r.alerts);
   if (readable.length === 0) {
     const first = read[0];

@@ -12,7 +12,7 @@ import {
 } from '../../cards';
 import type { CommandName } from '../commands/catalog';
 import type { CommandOf } from '../commands/parser';
-import { readAlertsAcrossScopes } from '../core/reader';
+import { readAlertsAcrossScopes, readTimeOf } from '../core/reader';
 import { cardContextOf, type CoreDeps } from '../core/deps';
 import type { ActionReply, Reply } from '../core/turn';
 import { configuredScope, findAlert, scopeByRef } from './lookup';
@@ -37,10 +37,10 @@ export interface SummaryOptions {
 export async function summaryCard(deps: CoreDeps, opts: SummaryOptions): Promise<ActionReply> {
   let targets: readonly ConfiguredScope[] = deps.scopes;
   if (opts.scope && opts.scope !== 'all') targets = [opts.byId ? configuredScope(deps, opts.scope) : scopeByRef(deps, opts.scope)];
-  const read = await readAlertsAcrossScopes(deps.api, targets, deps.config.readConcurrency);
+  const read = await readAlertsAcrossScopes(deps.api, targets);
   const card = buildSummaryCard(
     {
-      scopes: read.map((r) => ({ scope: r.scope, displayName: r.displayName, alerts: r.alerts, error: r.error })),
+      scopes: read.map((r) => ({ scope: r.scope, displayName: r.displayName, alerts: r.alerts, error: r.error, readAt: r.readAt })),
       filter: opts.severity ? { severity: opts.severity } : undefined,
       page: opts.page,
       banner: opts.banner,
@@ -64,7 +64,7 @@ export async function detailCard(
   const { alert: known, ...rest } = extra;
   const alert = known ?? (await deps.api.getAlert(scope.scope, alertId));
   return {
-    card: buildDetailCard({ alert, scope: scope.scope, scopeDisplayName: scope.displayName, ...rest }, cardContextOf(deps)),
+    card: buildDetailCard({ alert, scope: scope.scope, scopeDisplayName: scope.displayName, readAt: readTimeOf(alert), ...rest }, cardContextOf(deps)),
   };
 }
 
@@ -75,14 +75,14 @@ export async function alert(deps: CoreDeps, cmd: CommandOf<'alert'>): Promise<Re
     : undefined;
   return [
     {
-      card: buildDetailCard({ alert: found.alert, scope: found.scope.scope, scopeDisplayName: found.scope.displayName, banner }, cardContextOf(deps)),
+      card: buildDetailCard({ alert: found.alert, scope: found.scope.scope, scopeDisplayName: found.scope.displayName, banner, readAt: readTimeOf(found.alert) }, cardContextOf(deps)),
     },
   ];
 }
 
 export async function scopes(deps: CoreDeps, page?: number): Promise<Reply[]> {
-  const read = await readAlertsAcrossScopes(deps.api, deps.scopes, deps.config.readConcurrency);
-  return [{ card: buildScopesCard({ scopes: read.map((r) => ({ scope: r.scope, displayName: r.displayName, alerts: r.alerts, error: r.error })), page }, cardContextOf(deps)) }];
+  const read = await readAlertsAcrossScopes(deps.api, deps.scopes);
+  return [{ card: buildScopesCard({ scopes: read.map((r) => ({ scope: r.scope, displayName: r.displayName, alerts: r.alerts, error: r.error, readAt: r.readAt })), page }, cardContextOf(deps)) }];
 }
 
 export async function configCard(deps: CoreDeps, scope: ConfiguredScope, alertId: string, banner?: BannerInput): Promise<ActionReply> {
@@ -91,7 +91,7 @@ export async function configCard(deps: CoreDeps, scope: ConfiguredScope, alertId
     deps.api.getAlertDefinition(scope.scope, alertId).catch(() => undefined),
   ]);
   return {
-    card: buildConfigCard({ configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId, banner }, cardContextOf(deps)),
+    card: buildConfigCard({ configuration, definition, scope: scope.scope, scopeDisplayName: scope.displayName, alertId, banner, readAt: readTimeOf(configuration) }, cardContextOf(deps)),
   };
 }
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { assertValidCard } from '../cards/validateCard';
+import type { ReadThroughApi } from '../../bot/core/reader';
 import { ALEX, buttons, cardAction, cardText, channelMessage, groupChatMessage, personalMessage, startHarness, type Harness } from '../helpers/harness';
 
 describe('conversation: commands answer with cards', function () {
@@ -125,6 +126,8 @@ describe('conversation: commands answer with cards', function () {
   });
 
   it('reports an unreadable scope as a warning row, not a failed reply', async () => {
+    // Earlier tests' answers are still in the read cache: let it run out, as 30 s would.
+    for (const s of h.app.config.scopes) (h.app.deps.api as ReadThroughApi).invalidate(s.scope);
     h.sim.setFaults({ rate500: 1 });
     try {
       const [card] = await ask(channelMessage(h, 'alerts'));

@@ -86,7 +86,6 @@ export function makeDeps(opts: TestDepsOptions = {}): { deps: CoreDeps; api: Fak
   const deps: CoreDeps = {
     config: {
       mode: 'azure',
-      readConcurrency: 2,
       timeZone: opts.timeZone ?? 'UTC',
       authz: { mode, operators: opts.operators ?? [], allowedTenants: 'any', cacheTtlMs: 60_000 },
       pollDeadlineMs: 600_000,

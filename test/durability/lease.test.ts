@@ -65,7 +65,7 @@ describe('durability: the refresh poll lease', function () {
 
   function tracker(owner: string, api: PimAlertsApi, leaseMs = LEASE_MS): OperationTracker {
     const deps = {
-      config: { mode: 'azure', readConcurrency: 1, timeZone: 'UTC', authz: { mode: 'allowlist', operators: [], allowedTenants: 'any', cacheTtlMs: 0 }, pollDeadlineMs: 30 * 60_000 },
+      config: { mode: 'azure', timeZone: 'UTC', authz: { mode: 'allowlist', operators: [], allowedTenants: 'any', cacheTtlMs: 0 }, pollDeadlineMs: 30 * 60_000 },
       scopes: [{ scope: SCOPES.production, displayName: 'Contoso Production' }],
       api,
       store,

@@ -253,7 +253,10 @@ export function buttons(card: Json): Array<{ title: string; verb: string; data: 
   return out;
 }
 
-/** All text shown on a card, joined (for asserting what a person reads). */
+/**
+ * All text shown on a card, joined (for asserting what a person reads): without the invisible
+ * zero-width spaces that let long values wrap (cards/format.ts breakable).
+ */
 export function cardText(card: Json): string {
   const parts: string[] = [];
   const walk = (node: unknown): void => {
@@ -266,5 +269,5 @@ export function cardText(card: Json): string {
     for (const [k, v] of Object.entries(n)) if (k !== 'data') walk(v);
   };
   walk(card);
-  return parts.join('\n');
+  return parts.join('\n').replace(/\u200b/g, '');
 }

@@ -87,24 +87,26 @@ describe('the Entra ID directory beside the Azure scopes', function () {
     assert.match(cardText(detail), /Directory role Privileged Role Administrator/);
     const confirm = await click(h, detail, 'remediateConfirm');
     const done = await click(h, confirm, 'remediate');
-    assert.match(cardText(done), /remediated by Alex Wilber/);
+    assert.match(cardText(confirm), /^Remediate the Privileged Role Administrator assignment of Sam Contractor \(.*\), made outside PIM on Entra ID\?$/m);
+    assert.match(cardText(done), /^Remediated by Alex Wilber at .*: the Privileged Role Administrator assignment of Sam Contractor/m);
     assert.deepEqual(graphWrites(h), [{ method: 'POST', path: `/beta/identityGovernance/roleManagementAlerts/alerts/${OUTSIDE}/alertIncidents/9e864769-63e3-4635-8069-551bcd46183d/remediate` }]);
     assert.equal(h.sim.directory!.findAlert(OUTSIDE).incidents.length, 0);
   });
 
   it('changes a directory configuration: days on the form, an ISO 8601 duration and @odata.type on the wire', async () => {
     const cfg = await cardFor(h, 'config stale directory');
-    assert.match(cardText(cfg), /Days without sign-in 30 days/);
+    assert.match(cardText(cfg), /Time without sign-in 30 days/);
     const form = await click(h, cfg, 'configure');
     const input = JSON.stringify(form);
     assert.match(input, /"id":"duration"/);
-    assert.match(input, /"value":30/);
+    assert.match(input, /"label":"Time without sign-in \(days, 1 to 365\)"/);
+    assert.match(input, /"value":"30"/);
     const bad = await click(h, form, 'configureSubmit', ALEX, { isEnabled: 'true', duration: '400' });
-    assert.match(cardText(bad), /Days without sign-in must be a whole number from 1 to 365/);
+    assert.match(cardText(bad), /^400 is out of range: enter a whole number of days from 1 to 365\.$/m);
     assert.deepEqual(graphWrites(h), [], 'an invalid form makes no write');
     const saved = await click(h, form, 'configureSubmit', ALEX, { isEnabled: 'true', duration: '45' });
     assert.match(cardText(saved), /Saved by Alex Wilber/);
-    assert.match(cardText(saved), /Days without sign-in 45 days/);
+    assert.match(cardText(saved), /Time without sign-in 45 days/);
     assert.equal(h.sim.directory!.findAlert(STALE).configuration.duration, 'P45D');
     assert.deepEqual(graphWrites(h), [{ method: 'PATCH', path: `/beta/identityGovernance/roleManagementAlerts/alertConfigurations/${STALE}` }]);
   });

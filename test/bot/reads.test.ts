@@ -7,7 +7,8 @@ import { PLAYGROUND_READER_OBJECT_ID } from '../../sim/seed';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const LIST = /\/providers\/Microsoft\.Authorization\/roleManagementAlerts$/;
+/** A list of alerts: from ARM for an Azure scope, from Graph for the directory. */
+const LIST = /(\/providers\/Microsoft\.Authorization\/roleManagementAlerts|\/beta\/identityGovernance\/roleManagementAlerts\/alerts)$/;
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 
 describe('reads through the bot: shared, cached, invalidated, dated', function () {

@@ -134,7 +134,7 @@ describe('durability: the refresh state machine', function () {
   function tracker(owner: string, store: SqliteBotStore, api: PimAlertsClient, teams: Proactive, extra: Partial<TrackerOptions> = {}): OperationTracker {
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => logs.push({ ...JSON.parse(line), owner }) } as never });
     const deps = {
-      config: { mode: 'azure', readConcurrency: 1, timeZone: 'UTC', authz: { mode: 'allowlist', operators: [], allowedTenants: 'any', cacheTtlMs: 0 }, pollDeadlineMs: DEADLINE_MS },
+      config: { mode: 'azure', timeZone: 'UTC', authz: { mode: 'allowlist', operators: [], allowedTenants: 'any', cacheTtlMs: 0 }, pollDeadlineMs: DEADLINE_MS },
       scopes: [{ scope: SCOPE, displayName: 'Contoso Production' }],
       api,
       store,

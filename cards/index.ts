@@ -36,4 +36,6 @@ export { renderCard, cardAttachment, ADAPTIVE_CARD_CONTENT_TYPE, TEMPLATE_NAMES 
 export type { AdaptiveCardJson, TemplateName } from './render';
 export { MAX_CARD_CHARS, TEXT_LIMITS, cardChars, fitsCard } from './size';
 export { ownText, untrustedText } from './text';
+export { describeRefreshOutcome, formatDuration } from './refresh';
+export type { ActiveBefore, RefreshOutcomeInput, RefreshOutcomeText } from './refresh';
 export { formatDateTime, formatRelative, formatWhen, plural, type BannerInput, type BannerStyle } from './format';

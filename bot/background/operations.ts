@@ -23,9 +23,10 @@ import type { CoreDeps } from '../core/deps';
 import type { Proactive } from '../edge/proactive';
 import type { Logger } from '../log';
 import type { OperationEnd, OutcomeTask, PendingOperation } from '../store/types';
+import { describeRefreshOutcome, type RefreshOutcomeText } from '../../cards';
+import type { Alert } from '../azure/models';
 import { detailCard, summaryCard } from '../handlers/read';
 import { audit } from '../handlers/actions';
-import { TEXT_LIMITS, untrustedText } from '../../cards';
 
 export interface OperationTracker {
   /** Starts working on a stored refresh (unless this process already is). */
@@ -81,28 +82,19 @@ class LeaseLostError extends Error {
   }
 }
 
-function seconds(ms: number): string {
-  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
-  return `${Math.round(ms / 60_000)} min`;
-}
-
-export function outcomeText(op: PendingOperation, result: OperationResult, target: string): string {
-  // Posted as a Teams message (Markdown) and shown as a card banner: the person's name, the alert
-  // and scope names and what Azure says are untrusted text.
-  const by = op.requester.name ? ` (started by ${untrustedText(op.requester.name, TEXT_LIMITS.name)})` : '';
-  const detail = untrustedText(result.details.map((d) => [d.name, d.statusDetail].filter(Boolean).join(': ')).filter(Boolean).join('; '), TEXT_LIMITS.paragraph);
-  const what = untrustedText(target, TEXT_LIMITS.paragraph);
-  const took = seconds(result.durationMs);
-  switch (result.outcome) {
-    case 'succeeded':
-      return `Refresh of ${what} succeeded after ${took}${by}.${detail ? ` ${detail}` : ''}`;
-    case 'failed':
-      return `Refresh of ${what} failed after ${took}${by}.${detail ? ` ${detail}` : ''} Try again, or check the alert in the Azure portal.`;
-    case 'canceled':
-      return `Refresh of ${what} was canceled after ${took}${by}.${detail ? ` ${detail}` : ''}`;
-    case 'timedOut':
-      return `Refresh of ${what} did not finish within ${took}${by}; I stopped waiting. Its last status was ${untrustedText(result.status, TEXT_LIMITS.name) || 'unknown'}. Type \`refresh\` to start another.`;
-  }
+/** What a person reads about a refresh's outcome; `after` is the scope's (or the alert's) state read after the scan. */
+export function outcomeText(op: PendingOperation, result: OperationResult, scopeLabel: string, after?: readonly Alert[]): RefreshOutcomeText {
+  return describeRefreshOutcome({
+    outcome: result.outcome,
+    durationMs: result.durationMs,
+    status: result.status,
+    details: result.details,
+    requester: op.requester.name,
+    scopeLabel,
+    alertId: op.handle.alertId,
+    before: op.activeBefore,
+    after,
+  });
 }
 
 export function createOperationTracker(opts: TrackerOptions): OperationTracker {
@@ -204,16 +196,25 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
     }
   }
 
-  function targetOf(op: PendingOperation) {
-    const scope = deps.scopes.find((s) => s.scope.toLowerCase() === op.handle.scope.toLowerCase()) ?? { scope: op.handle.scope };
-    const name = op.handle.alertId ? `${op.handle.alertId} on ${scope.displayName ?? scope.scope}` : `all alerts on ${scope.displayName ?? scope.scope}`;
-    return { scope, name };
+  function scopeOf(op: PendingOperation) {
+    return deps.scopes.find((s) => s.scope.toLowerCase() === op.handle.scope.toLowerCase()) ?? { scope: op.handle.scope };
+  }
+
+  /** The scope's alerts (or the refreshed alert) after the scan; undefined when they cannot be read now. */
+  async function stateAfter(op: PendingOperation, log: Logger): Promise<readonly Alert[] | undefined> {
+    try {
+      return op.handle.alertId ? [await deps.api.getAlert(op.handle.scope, op.handle.alertId)] : await deps.api.listAlerts(op.handle.scope);
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'could not read the alerts after the scan; the report says only the outcome');
+      return undefined;
+    }
   }
 
   /** Reports until the reply and the card update are both done, the conversation is gone, or the give-up time passes. */
   async function report(op: PendingOperation, outcome: OperationResult, outcomeAt: number, done: PendingOperation['tasksDone'], signal: AbortSignal, log: Logger): Promise<OperationEnd> {
-    const { scope, name } = targetOf(op);
-    const text = outcomeText(op, outcome, name);
+    const scope = scopeOf(op);
+    const told = outcomeText(op, outcome, scope.displayName ?? scope.scope, await stateAfter(op, log));
+    const text = told.reply;
     const style = outcome.outcome === 'succeeded' ? 'good' : outcome.outcome === 'canceled' ? 'accent' : 'attention';
     const giveUpAt = outcomeAt + reportGiveUpMs;
     const mark = async (task: OutcomeTask) => {
@@ -231,7 +232,7 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
       if (op.cardActivityId && !done.updateCard) {
         await keepLease(op.id);
         try {
-          const banner = { text, style } as const;
+          const banner = { text: told.banner, style } as const;
           const view = op.handle.alertId
             ? await detailCard(deps, scope, op.handle.alertId, { banner })
             : await summaryCard(deps, { scope: scope.scope, byId: true, banner });
@@ -308,7 +309,7 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
             scope: op.handle.scope,
             alertId: op.handle.alertId,
             result: outcome.outcome === 'succeeded' ? 'succeeded' : 'failed',
-            detail: `Refresh ${outcome.outcome} after ${seconds(outcome.durationMs)}.`,
+            detail: outcomeText(op, outcome, scopeOf(op).displayName ?? op.handle.scope).audit,
           },
         );
         if (!(await deps.store.markOutcomeTaskDone(id, owner, 'audit', iso(now())))) throw new LeaseLostError();

@@ -4,7 +4,7 @@
 // authorizer), happens once however many people click (a claim in the store), and is audited
 // before it is sent (`attempted`), then completed with the service's answer.
 import { randomUUID } from 'node:crypto';
-import { buildConfigFormCard, formatDateTime, incidentSubject, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
+import { buildConfigFormCard, formatDateTime, incidentCountOf, incidentSubject, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
 import type { Alert, AlertIncident } from '../azure/models';
 import type { ConfiguredScope } from '../config';
@@ -239,6 +239,12 @@ export async function remediate(deps: CoreDeps, p: Verb<'remediate'>, turn: Acti
 
 // ---- refresh ----
 
+/** The active alerts of a scope (or the one alert), as a refresh report compares them. */
+async function activeAlertsOf(deps: CoreDeps, scope: ConfiguredScope, alertId?: string): Promise<Array<{ alertId: string; incidentCount: number }>> {
+  const alerts = alertId ? [await deps.api.getAlert(scope.scope, alertId)] : await deps.api.listAlerts(scope.scope);
+  return alerts.filter((a) => a.properties.isActive !== false).map((a) => ({ alertId: a.name, incidentCount: incidentCountOf(a) }));
+}
+
 async function refreshView(deps: CoreDeps, scope: ConfiguredScope, alertId: string | undefined, banner: BannerInput): Promise<Record<string, unknown>> {
   if (alertId) return (await detailCard(deps, scope, alertId, { banner })).card;
   return (await summaryCard(deps, { scope: scope.scope, byId: true, banner })).card;
@@ -259,6 +265,9 @@ export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTu
   await authorize(deps, turn.action, scope, what);
   const key = `refresh:${scope.scope.toLowerCase()}:${(p.alertId ?? '*').toLowerCase()}`;
   const result = await once(deps, turn, key, what, 'Starting a rescan.', async () => {
+    // What is active now, so the report can say what the scan cleared or raised (usually the card's
+    // own read, still in the read cache).
+    const activeBefore = await activeAlertsOf(deps, scope, p.alertId).catch(() => undefined);
     const handle = p.alertId ? await deps.api.refreshAlert(scope.scope, p.alertId) : await deps.api.refreshAllAlerts(scope.scope);
     const id = randomUUID();
     await deps.store.addPendingOperation({
@@ -270,6 +279,7 @@ export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTu
       replyToId: threadRootOf(turn.action.conversation.id, turn.action.cardActivityId),
       createdAt: nowIso(deps),
       claimKey: key,
+      ...(activeBefore ? { activeBefore } : {}),
     });
     return { id, requestId: handle.requestId };
   }, (r) => ({ result: 'started', detail: 'Refresh started; the result will be posted in the thread.', armRequestId: r.requestId }));

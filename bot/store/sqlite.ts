@@ -258,7 +258,7 @@ interface OperationRow {
 }
 
 // claimKey travels with the operation so whichever process reports it also frees the refresh button.
-type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey'>;
+type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey' | 'activeBefore'>;
 
 interface SubscriptionRow {
   id: string;
@@ -308,6 +308,7 @@ function operationFromRow(r: OperationRow): PendingOperation {
     cardActivityId: data.cardActivityId,
     replyToId: data.replyToId,
     claimKey: data.claimKey,
+    activeBefore: data.activeBefore,
     createdAt: r.created_at,
     step: r.step,
     leaseOwner: opt(r.lease_owner),
@@ -493,7 +494,15 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
   const addOperationTx = write((op: NewPendingOperation) => {
     prune();
-    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
+    const data: OperationData = {
+      handle: op.handle,
+      requester: op.requester,
+      conversation: op.conversation,
+      cardActivityId: op.cardActivityId,
+      replyToId: op.replyToId,
+      claimKey: op.claimKey,
+      activeBefore: op.activeBefore,
+    };
     stmts.insertOperation.run(op.id, JSON.stringify(data), op.createdAt);
   });
 

@@ -129,6 +129,11 @@ export interface PendingOperation {
   createdAt: string;
   /** The action claim that keeps a second refresh of the same target from starting; released once the outcome is known. */
   claimKey?: string;
+  /**
+   * The alerts that were active when the refresh started (id and incident count), so the report
+   * can say which the scan cleared or raised; absent when they could not be read.
+   */
+  activeBefore?: Array<{ alertId: string; incidentCount: number }>;
   /** The state machine's step; 'started' when added. */
   step: OperationStep;
   /** Lease: the process working on the operation (polling or reporting) and until when. */
@@ -144,7 +149,7 @@ export interface PendingOperation {
 }
 
 /** What a refresh is stored with when it starts. */
-export type NewPendingOperation = Pick<PendingOperation, 'id' | 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'createdAt' | 'claimKey'>;
+export type NewPendingOperation = Pick<PendingOperation, 'id' | 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'createdAt' | 'claimKey' | 'activeBefore'>;
 
 /** Why the bot paused a subscription on its own: its conversation's tenant is no longer allowed. */
 export type SubscriptionPause = 'tenantNotAllowed';

@@ -175,6 +175,32 @@ describe('card actions: dismiss, remediate, configure, refresh', function () {
     assert.ok(texts.some((t) => /Refresh of .* failed/.test(t)), texts.join('\n'));
   });
 
+  it('reports a rescan of a scope as people read it: active alerts with incidents, what it cleared and raised', async () => {
+    const prod = `subscriptions/${SUBSCRIPTIONS.production}`;
+    // Before the scan: one alert dismissed earlier (its incidents are still there, so the scan
+    // raises it again), and one whose only assignment was removed in the portal (the scan clears it).
+    h.sim.state.alert(prod, 'TooManyPermanentOwnersAssignedToResource')!.isActive = false;
+    h.sim.state.alert(prod, 'DuplicateRoleCreated')!.incidents = [];
+    const msg = channelMessage(h, 'refresh all 1');
+    await h.post(msg);
+    const posted = h.connector.delivered(msg.conversation.id).at(-1)!;
+    const confirm = h.cardsIn(msg.conversation.id).at(-1)!;
+    const b = buttons(confirm).find((x) => x.verb === 'refresh')!;
+    assert.equal((await h.post(cardAction(h, b, { from: ALEX, conversationOf: msg, cardActivityId: posted.id }))).status, 200);
+    await h.app.operations.idle();
+    const reply = h.connector.allDelivered().map((a) => a.activity.text).find((t): t is string => typeof t === 'string' && /^Refresh of all alerts/.test(t));
+    assert.ok(reply, 'the outcome is posted');
+    assert.match(reply, /^Refresh of all alerts on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\. /);
+    assert.match(reply, / \d+ alerts are active on Contoso Production now: Roles are being assigned outside of Privileged Identity Management \(2 incidents\), /);
+    assert.match(reply, /Too many permanent owners assigned to a resource \(\d+ incidents?, newly active\)/);
+    assert.match(reply, / Cleared by this scan: Duplicate role created\.$/);
+    assert.doesNotMatch(reply, /DuplicateRoleCreated|Alert scan is|\.;/, 'no ids, no raw status details');
+    // The card everyone sees carries the short version above the alerts it lists.
+    const card = h.connector.activity(posted.conversationId, posted.id)!.activity;
+    const banner = cardText((card.attachments as Array<{ content: Record<string, unknown> }>)[0]!.content).split('\n')[0];
+    assert.match(banner ?? '', /^Refresh by Alex Wilber succeeded after \d+ s: \d+ alerts active, 1 cleared, 1 newly active$/);
+  });
+
   it('answers text commands with the confirm step and changes nothing', async () => {
     for (const text of ['dismiss permanent 1', 'remediate duplicate 1 1', 'refresh all 1', 'refresh outside 1']) {
       const card = await cardFor(h, text);

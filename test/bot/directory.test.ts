@@ -124,7 +124,7 @@ describe('the Entra ID directory beside the Azure scopes', function () {
     await h.app.operations.idle();
     const replies = h.connector.allDelivered().filter((a) => typeof a.activity.text === 'string' && /Refresh of/.test(a.activity.text as string));
     assert.equal(replies.length, 1, 'exactly one outcome reply');
-    assert.match(replies[0]!.activity.text as string, new RegExp(`Refresh of ${TGA} on Entra ID succeeded`));
+    assert.match(replies[0]!.activity.text as string, /^Refresh of There are too many global administrators on Entra ID succeeded after \d+ s \(started by Alex Wilber\)\. It is active, with \d+ incidents\.$/);
     assert.equal(replies[0]!.conversationId, msg.conversation.id);
     assert.equal((await h.app.deps.store.listUnreportedOperations()).length, 0);
     const polls = h.sim.requests.filter((r) => r.url.startsWith('/beta/identityGovernance/roleManagementAlerts/operations/'));

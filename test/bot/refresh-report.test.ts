@@ -3,6 +3,7 @@
 // answering 429/500 to almost a third of the requests. The outcome must reach the thread exactly
 // once and say what ARM really said.
 import { strict as assert } from 'node:assert';
+import type { Alert } from '../../bot/azure/models';
 import sinon from 'sinon';
 import type { StoredActivity } from '../fakes/connector';
 import { normalizeScope } from '../../bot/azure/validate';
@@ -102,8 +103,8 @@ describe('refresh outcomes through the bot when Teams or ARM fail', function () 
 
     const replies = outcomeReplies(h);
     assert.equal(replies.length, 1);
-    assert.match(replies[0]!.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\./);
-    assert.match(cardText(adaptiveCard(h.connector.activity(at.msg.conversation.id, at.cardId)!)!), /Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.match(replies[0]!.activity.text as string, /^Refresh of Roles are being assigned outside of Privileged Identity Management on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\. It is active, with 2 incidents\.$/);
+    assert.match(cardText(adaptiveCard(h.connector.activity(at.msg.conversation.id, at.cardId)!)!), /^Refresh by Alex Wilber succeeded after \d+ s: active, 2 incidents$/m);
     assert.deepEqual(await h.app.deps.store.listUnreportedOperations(), []);
     const audit = (await h.app.deps.store.latestAudit(20)).filter((e) => e.action === 'refresh').map((e) => e.result).sort();
     assert.deepEqual(audit, ['started', 'succeeded']);
@@ -136,13 +137,26 @@ describe('refresh outcomes through the bot when Teams or ARM fail', function () 
 
   it('words the outcome with the requester\'s name, the alert and what Azure said shown as typed (Teams renders Markdown in messages)', () => {
     const link = '[Re-approve your PIM role](https://evil.example/login)';
-    const op = { requester: { name: `<at>Someone</at> ${link}` } } as PendingOperation;
+    const op = { requester: { name: `<at>Someone</at> ${link}` }, handle: { scope: 'subscriptions/x', alertId: 'Hostile' } } as PendingOperation;
+    const alert = {
+      name: 'Hostile',
+      id: '/subscriptions/x/providers/Microsoft.Authorization/roleManagementAlerts/Hostile',
+      type: 'Microsoft.Authorization/roleManagementAlerts',
+      properties: { isActive: true, incidentCount: 1, alertDefinition: { id: 'd', name: 'Hostile', type: 't', properties: { displayName: link } } },
+    } as Alert;
     for (const outcome of ['succeeded', 'failed', 'canceled', 'timedOut'] as const) {
-      const text = outcomeText(op, { outcome, status: `**${outcome}**`, details: [{ name: '# Urgent', statusDetail: `![x](https://evil.example/x.png) ${link}` }], durationMs: 5000, polls: 2 }, `${link} on Contoso Production`);
-      // Only the bot's own `refresh` hint may render.
-      assert.deepEqual(markupIn(text).filter((k) => k !== 'code'), [], text);
-      assert.ok(shownText(text).includes(`(started by <at>Someone</at> ${link})`), text);
-      assert.ok(shownText(text).startsWith(`Refresh of ${link} on Contoso Production `), text);
+      const told = outcomeText(
+        op,
+        { outcome, status: `**${outcome}**`, details: [{ name: 'Hostile', statusDetail: `Alert scan failed. ![x](https://evil.example/x.png) ${link}` }, { statusDetail: `# Urgent ${link}` }], durationMs: 5000, polls: 2 },
+        '**Contoso** Production',
+        [alert],
+      );
+      for (const text of [told.reply, told.banner, told.audit]) {
+        // Only the bot's own `refresh` hint may render.
+        assert.deepEqual(markupIn(text).filter((k) => k !== 'code'), [], text);
+      }
+      assert.ok(shownText(told.reply).includes(`(started by <at>Someone</at> ${link})`), told.reply);
+      assert.ok(shownText(told.reply).startsWith(`Refresh of ${link} on **Contoso** Production `), told.reply);
     }
   });
 

@@ -137,7 +137,7 @@ describe('durability: the refresh poll lease', function () {
     await b.idle();
     assert.equal(polls.length, 1);
     assert.ok(polls[0]! >= 2000 && polls[0]! <= 2500, `polled at ${polls[0]} ms`);
-    assert.deepEqual(replies, ['Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded after 42 s (started by Alex Wilber).']);
+    assert.deepEqual(replies, ['Refresh of Azure roles assigned outside pim alert on Contoso Production succeeded after 42 s (started by Alex Wilber).']);
     assert.deepEqual(await store.listUnreportedOperations(), []);
   });
 

@@ -191,7 +191,7 @@ describe('durability: the refresh state machine', function () {
     await clock.tickAsync(1000);
     await b.idle();
     assert.equal(later.pollsMade(), 0, 'no fresh guess: ARM was not asked again');
-    assert.deepEqual(teams.replies, [`Refresh of ${ALERT_ID} on Contoso Production succeeded after 5 s (started by Alex Wilber). ${ALERT_ID}: Alert scan is Succeeded.`]);
+    assert.deepEqual(teams.replies, ['Refresh of Too many owners assigned to a resource on Contoso Production succeeded after 5 s (started by Alex Wilber). It is active, with 1 incident.']);
     assert.equal(downTeams.cardUpdates, 1);
     assert.equal(teams.cardAttempts, 0, 'the card update the first process did is not done again');
     assert.deepEqual(await refreshAudit(store), ['succeeded: Refresh succeeded after 5 s.'], 'the outcome audited once, by the first process');
@@ -207,7 +207,7 @@ describe('durability: the refresh state machine', function () {
     tracker('host-a:3978', store, arm.api, teams).track('op-1');
     await clock.tickAsync(1000);
     assert.equal(arm.pollsMade(), 1);
-    assert.match(teams.replies[0]!, /^Refresh of TooManyOwnersAssignedToResource on Contoso Production succeeded after 31 min/);
+    assert.match(teams.replies[0]!, /^Refresh of Too many owners assigned to a resource on Contoso Production succeeded after 31 min/);
   });
 
   it('retries polls that fail with 429, 500, 503, no answer or a timeout until ARM gives the end: a completed scan is reported as succeeded', async () => {
@@ -242,7 +242,7 @@ describe('durability: the refresh state machine', function () {
     tracker('host-a:3978', store, arm.api, teams).track('op-1');
     await clock.tickAsync(DEADLINE_MS + 60_000);
     assert.equal(teams.replies.length, 1);
-    assert.match(teams.replies[0]!, /did not finish within 30 min .*Its last status was Running\./);
+    assert.match(teams.replies[0]!, /did not finish within 30 min \(started by Alex Wilber\), so I stopped waiting; its last status was Running\./);
     assert.ok(arm.pollsMade() > 20, `kept polling until the deadline (${arm.pollsMade()} polls)`);
   });
 

@@ -178,7 +178,7 @@ describe('durability: a refresh survives the bot process being killed', function
     assert.equal(replies.length, 1, 'exactly one outcome reply');
     assert.equal(outcomeReplies(connector).length, 1, 'still exactly one outcome reply');
     const reply = replies[0]!;
-    assert.match(reply.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\./);
+    assert.match(reply.activity.text as string, /^Refresh of Roles are being assigned outside of Privileged Identity Management on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\. It is active, with 2 incidents\.$/);
     assert.equal(reply.conversationId, msg.conversation.id, 'posted in the thread of the card');
     // Its log line crosses a pipe after the audit write: wait for it rather than race it.
     await waitFor('the restarted process to log the report', 5000, () => second.logs.some((l) => l.msg === 'refresh reported' && l.operation === operationId));
@@ -188,7 +188,7 @@ describe('durability: a refresh survives the bot process being killed', function
     assert.ok(card && card.versions.length >= 2, 'the card was updated');
     assert.ok(connector.requests.some((r) => r.method === 'PUT' && r.activityId === cardId && r.status === 200));
     const updated = cardText(adaptiveCard(card)!);
-    assert.match(updated, /Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.match(updated, /^Refresh by Alex Wilber succeeded after \d+ s: active, 2 incidents$/m);
     assert.notEqual(updated, cardText(detail));
 
     assert.deepEqual(await s.listUnreportedOperations(), []);
@@ -259,8 +259,8 @@ describe('durability: a refresh survives the bot process being killed', function
     assert.equal(second.logs.some((l) => l.msg === 'took over a refresh whose lease had lapsed'), false, 'its own refresh, not a takeover');
     const replies = outcomeReplies(connector);
     assert.equal(replies.length, 1, 'exactly one outcome reply');
-    assert.match(replies[0]!.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
-    assert.match(cardText(adaptiveCard(connector.activity(msg.conversation.id, cardId)!)!), /Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.match(replies[0]!.activity.text as string, /^Refresh of Roles are being assigned outside of Privileged Identity Management on Contoso Production succeeded/);
+    assert.match(cardText(adaptiveCard(connector.activity(msg.conversation.id, cardId)!)!), /^Refresh by Alex Wilber succeeded after \d+ s: active, 2 incidents$/m);
     assert.deepEqual(refreshAudit(await s.latestAudit(50)), ['started', 'succeeded']);
     assert.equal(operationRow(dataDir, operationId).step, 'reported');
   });

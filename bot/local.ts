@@ -18,6 +18,8 @@ import { simulatorOptionsFromEnv } from '../sim/main';
 import { freshSeed } from '../sim/seed';
 
 const DEFAULT_PLAYGROUND_PORT = 56150;
+/** Preloaded into the Agents Playground so that it listens on 127.0.0.1 only (see the file). */
+const LOOPBACK_ONLY = path.join(__dirname, 'loopback-only.cjs');
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -53,7 +55,8 @@ async function main(): Promise<void> {
     if (port === undefined) return; // its exit handler has said why
     console.log(`\nPIM Alerts for Teams is running locally against the simulator (${config.scopes.length} scopes).`);
     if (port !== playgroundPort) console.log(`Port ${playgroundPort} was in use, so the Agents Playground took port ${port}.`);
-    console.log(`Open http://localhost:${port} and type: alerts\n`);
+    console.log(`Open http://localhost:${port} and type: alerts`);
+    console.log('The Playground and the bot listen on this machine only (127.0.0.1).\n');
   } else {
     logger.info({ url, mode: config.mode, scopes: config.scopes.length }, 'bot listening');
   }
@@ -83,7 +86,8 @@ function startPlayground(endpoint: string, dataDir: string, port: number): Playg
   const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
   const child = spawn(
     process.execPath,
-    [cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(port), '--disable-telemetry'],
+    // Its CLI has no host option and would listen on every interface: the preload keeps it on loopback.
+    ['--require', LOOPBACK_ONLY, cli, 'start', '-e', endpoint, '-c', 'msteams', '-p', String(port), '--disable-telemetry'],
     {
       cwd: dataDir,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -93,7 +93,7 @@ describe('cards: audit', () => {
       { id: '7', at: '2022-04-08T09:10:00Z', actorName: MEGAN.name, action: 'dismiss', scope: EXAMPLE_SCOPE, alertId: 'TooManyOwnersAssignedToResource', result: 'attempted', detail: 'Dismissing the alert (isActive: false).' },
     ];
     const vm = buildAuditView({ entries }, testContext());
-    assert.deepEqual([vm.entries[0]?.headline, vm.entries[0]?.resultText, vm.entries[0]?.resultColor], ['Dismiss', 'Outcome unknown', 'warning']);
+    assert.deepEqual([vm.entries[0]?.headline, vm.entries[0]?.resultText, vm.entries[0]?.resultColor], ['Dismiss', 'Outcome unknown', 'attention']);
     assert.equal(vm.entries[0]?.detail, 'Dismissing the alert (isActive: false). No outcome was recorded, so Azure may or may not have made this change; check it in the Azure portal.');
     assertValidCard(buildAuditCard({ entries }, testContext()));
   });

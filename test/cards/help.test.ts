@@ -9,7 +9,11 @@ import { parseCommand } from '../../bot/commands/parser';
 import { parseSchedule } from '../../bot/commands/schedule';
 import { buildHelpCard, buildWelcomeCard } from '../../cards';
 import { createActionSigner } from '../../bot/security/signing';
-import { cardText } from '../helpers/harness';
+import { cardText as rawCardText } from '../helpers/harness';
+import { shownText } from './markdown';
+
+/** What a person reads on the card: placeholders show as typed (ownText's word joiners are invisible). */
+const cardText = (card: Parameters<typeof rawCardText>[0]) => shownText(rawCardText(card));
 import { testContext } from './data';
 import { assertValidCard, collectActions } from './validateCard';
 

@@ -391,3 +391,27 @@ export function parseConfigForm(configurationType: string, submitted: Record<str
   }
   return { ok: true, update: update as AlertConfigurationUpdate };
 }
+
+/**
+ * What a saved form changes, from what to what, for the audit log: "Changed Owner count threshold
+ * from 2 to 5 and Enabled from Yes to No." Values are shown as the configuration card shows them
+ * (3%, 30 days); a form saved as it was says so.
+ */
+export function describeConfigChange(configuration: AlertConfiguration, update: AlertConfigurationUpdate): string {
+  const props = configuration.properties;
+  const before = props as Record<string, unknown>;
+  const after = update as Record<string, unknown>;
+  const changes: string[] = [];
+  if (update.isEnabled !== undefined && update.isEnabled !== props.isEnabled) {
+    changes.push(`Enabled from ${yesNo(props.isEnabled)} to ${yesNo(update.isEnabled)}`);
+  }
+  const fields = isKnownConfiguration(props) ? CONFIG_FIELDS[props.alertConfigurationType] : [];
+  for (const field of fields) {
+    if (!(field.key in after)) continue;
+    const was = formatValue(field, before[field.key]);
+    const now = formatValue(field, after[field.key]);
+    if (was !== now) changes.push(`${field.label} from ${was} to ${now}`);
+  }
+  if (changes.length === 0) return 'Saved with no change.';
+  return `Changed ${changes.length === 1 ? changes[0] : `${changes.slice(0, -1).join(', ')} and ${changes.at(-1)}`}.`;
+}

@@ -15,6 +15,7 @@ export {
   buildConfigView,
   buildConfigFormCard,
   buildConfigFormView,
+  describeConfigChange,
   parseConfigForm,
   configurationFacts,
   canConfigure,

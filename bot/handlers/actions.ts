@@ -4,7 +4,7 @@
 // authorizer), happens once however many people click (a claim in the store), and is audited
 // before it is sent (`attempted`), then completed with the service's answer.
 import { randomUUID } from 'node:crypto';
-import { buildConfigFormCard, formatDateTime, incidentCountOf, incidentSubject, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
+import { buildConfigFormCard, describeConfigChange, formatDateTime, incidentCountOf, incidentSubject, parseConfigForm, type ActionPayload, type BannerInput, type ConfirmInput } from '../../cards';
 import { isArmError } from '../azure/errors';
 import type { Alert, AlertIncident } from '../azure/models';
 import type { ConfiguredScope } from '../config';
@@ -333,15 +333,16 @@ export async function configureSubmit(deps: CoreDeps, p: Verb<'configureSubmit'>
   }
   // Everyone looking at one card shares its nonce, so the nonce is the key: a double click or two
   // colleagues submitting the same form make one write.
-  const change = JSON.stringify(parsed.update);
+  // The audit log says what changed, from what to what, as the configuration card shows values.
+  const change = describeConfigChange(configuration, parsed.update);
   const result = await once(
     deps,
     turn,
     `configure:${turn.nonce}`,
     what,
-    `Saving the configuration: ${change}`,
+    `Saving the configuration. ${change}`,
     () => deps.api.updateAlertConfiguration(scope.scope, p.alertId, parsed.update),
-    (r) => ({ result: 'succeeded', detail: `Configuration saved: ${change}`, armRequestId: r.requestId }),
+    (r) => ({ result: 'succeeded', detail: change, armRequestId: r.requestId }),
   );
   let banner: BannerInput;
   if (result.done) {

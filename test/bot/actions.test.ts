@@ -137,6 +137,14 @@ describe('card actions: dismiss, remediate, configure, refresh', function () {
     assert.deepEqual(h.sim.state.alert(`subscriptions/${SUBSCRIPTIONS.production}`, 'TooManyOwnersAssignedToResource')!.configuration.settings, before);
   });
 
+  it('the audit log says what a configuration change changed, from what to what, not raw JSON', async () => {
+    const form = await click(h, await cardFor(h, 'config "too many owners assigned to a resource" 1'), 'configure');
+    await click(h, form, 'configureSubmit', ALEX, { inputs: { isEnabled: 'true', thresholdNumberOfOwners: '5', thresholdPercentageOfOwnersOutOfAllRoleMembers: '40' } });
+    const log = cardText(await cardFor(h, 'audit 5'));
+    assert.match(log, /^Changed Owner count threshold from \d+ to 5 and Owner percentage threshold \(% of all role members\) from \d+% to 40%\.$/m, log);
+    assert.doesNotMatch(log, /alertConfigurationType|\{"|Configuration saved:/);
+  });
+
   it('Cancel on the form goes back to the card the person came from', async () => {
     const cfg = await cardFor(h, 'config "too many owners assigned to a resource" 1');
     const fromConfig = await click(h, await click(h, cfg, 'configure'), 'cancel');

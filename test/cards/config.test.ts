@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AlertConfiguration } from '../../bot/azure/models';
 import type { ActionPayload } from '../../cards/actions';
-import { buildConfigCard, buildConfigFormCard, buildConfigFormView, buildConfigView, parseConfigForm } from '../../cards/config';
+import { buildConfigCard, buildConfigFormCard, buildConfigFormView, buildConfigView, describeConfigChange, parseConfigForm } from '../../cards/config';
 import { EXAMPLE_SCOPE, exampleConfigurations, exampleDefinitions, testContext } from './data';
 import { assertValidCard, collectActions } from './validateCard';
 
@@ -118,6 +118,26 @@ describe('cards: configuration', () => {
     const text = JSON.stringify(card);
     assert.ok(text.indexOf('"id":"thresholdNumberOfPermanentOwners"') < text.indexOf('is not a whole number'));
     assert.ok(text.indexOf('is not a whole number') < text.indexOf('"id":"thresholdPercentageOfPermanentOwnersOutOfAllOwners"'));
+  });
+
+  it('says for the audit log what a saved form changed, from what to what, as the card shows values', () => {
+    const owners = byName('TooManyOwnersAssignedToResource');
+    const kind = owners.properties.alertConfigurationType;
+    const parsed = parseConfigForm(kind, { isEnabled: 'false', thresholdNumberOfOwners: '5', thresholdPercentageOfOwnersOutOfAllRoleMembers: '40' });
+    assert.ok(parsed.ok);
+    assert.equal(
+      describeConfigChange(owners, parsed.update),
+      'Changed Enabled from Yes to No, Owner count threshold from 2 to 5 and Owner percentage threshold (% of all role members) from 3% to 40%.',
+    );
+    const same = parseConfigForm(kind, { isEnabled: 'true', thresholdNumberOfOwners: '2', thresholdPercentageOfOwnersOutOfAllRoleMembers: '3' });
+    assert.ok(same.ok);
+    assert.equal(describeConfigChange(owners, same.update), 'Saved with no change.');
+    // A directory duration: sent as ISO 8601, said in days.
+    const stale = { ...owners, name: 'stale', properties: { alertConfigurationType: 'staleSignInAlertConfiguration', isEnabled: true, duration: 'P30D' } } as unknown as AlertConfiguration;
+    const longer = parseConfigForm('staleSignInAlertConfiguration', { isEnabled: 'true', duration: '45' });
+    assert.ok(longer.ok);
+    assert.equal(describeConfigChange(stale, longer.update), 'Changed Time without sign-in from 30 days to 45 days.');
+    for (const text of [describeConfigChange(owners, parsed.update), describeConfigChange(stale, longer.update)]) assert.doesNotMatch(text, /[{}"]|alertConfigurationType|P45D/);
   });
 
   describe('parseConfigForm', () => {

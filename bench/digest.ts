@@ -12,6 +12,7 @@
 //   npm run bench:digest        ("bench:digest": "tsx bench/digest.ts")
 //   options: --conversations N (default 1000)  --failure-share F (default 0.01)
 //            --arm-latency-ms N (default 100: the simulator's delay on every ARM answer)
+//            --json (also print one RESULT line for bench/all.ts)
 // Exit 0 when every conversation got its digest exactly once and ARM was read once per scope;
 // 1 when not; 2 when the benchmark itself crashed or ran past its time limit.
 import fs from 'node:fs';
@@ -20,7 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { MAX_CARD_CHARS, cardChars } from '../cards';
-import { createArmClients, readArmConfig } from '../bot/azure';
+import { createAzureClients, readArmConfig } from '../bot/azure';
 import type { CoreDeps } from '../bot/core/deps';
 import { DEFAULT_READ_POLICY, createReadThrough } from '../bot/core/reader';
 import { createBotFrameworkSender, createDelivery, TEAMS_DELIVERY_LIMITS, TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../bot/delivery';
@@ -33,20 +34,18 @@ import { openSqliteStore } from '../bot/store/sqlite';
 import { startSimulator } from '../sim/server';
 import { peakWindowCounts, startFakeConnector, type StoredActivity } from '../test/fakes/connector';
 import { RUN_INSTANT, references, subscriptions } from './population';
+import { option, printResult } from './common';
 
 /** The digest run is stopped after this; the process gives up this much later if it still hangs. */
 const RUN_LIMIT_MS = 90_000;
 const EXIT_GRACE_MS = 10_000;
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a non-negative number.`);
-  return v;
-}
 
 const LIST_ALERTS = /^\/(.+)\/providers\/Microsoft\.Authorization\/roleManagementAlerts\?/i;
+/** The directory's alerts come from Microsoft Graph (the simulator serves both). */
+const GRAPH_LIST_ALERTS = /^\/beta\/identityGovernance\/roleManagementAlerts\/alerts\?/i;
+const isListRead = (url: string) => LIST_ALERTS.test(url) || GRAPH_LIST_ALERTS.test(url);
+const scopeOfListRead = (url: string) => (GRAPH_LIST_ALERTS.test(url) ? 'directory' : decodeURIComponent(LIST_ALERTS.exec(url)![1]!));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
@@ -64,7 +63,7 @@ async function main(): Promise<number> {
 
   const listTimes: number[] = [];
   const marks = { claims: [] as number[], completions: [] as number[] };
-  const sim = await startSimulator({ faults: { latencyMs: armLatencyMs }, onRequest: (r) => LIST_ALERTS.test(r.url) && listTimes.push(performance.now()) });
+  const sim = await startSimulator({ faults: { latencyMs: armLatencyMs }, onRequest: (r) => isListRead(r.url) && listTimes.push(performance.now()) });
   const fake = await startFakeConnector({
     perConversation: TEAMS_PER_CONVERSATION_WINDOWS,
     global: TEAMS_GLOBAL_WINDOWS,
@@ -82,7 +81,8 @@ async function main(): Promise<number> {
 
   try {
     // The composition root's wiring (bot/app.ts), with the simulator as the ARM endpoint.
-    const arm = createArmClients(readArmConfig({ ARM_ENDPOINT: sim.url, PIM_CREDENTIAL: 'none' }));
+    // ARM and Graph (the directory scope) are both the simulator, as in the local run.
+    const arm = createAzureClients({ ...readArmConfig({ ARM_ENDPOINT: sim.url, PIM_CREDENTIAL: 'none' }), graphEndpoint: sim.url });
     const logger = silentLogger();
     const deps: CoreDeps = {
       config: {
@@ -170,9 +170,9 @@ async function main(): Promise<number> {
 
     // The simulator keeps its last 1000 requests; a run this size makes a handful.
     const runRequests = sim.requests.slice(Math.min(simRequestsBefore, sim.requests.length));
-    const listReads = runRequests.filter((r) => r.method === 'GET' && LIST_ALERTS.test(r.url));
+    const listReads = runRequests.filter((r) => r.method === 'GET' && isListRead(r.url));
     const firstPages = listReads.filter((r) => !/[?&]\$skipToken=/i.test(r.url));
-    const scopesReadFromArm = new Set(firstPages.map((r) => scopeKey(decodeURIComponent(LIST_ALERTS.exec(r.url)![1]!))));
+    const scopesReadFromArm = new Set(firstPages.map((r) => scopeKey(scopeOfListRead(r.url))));
 
     const deliveredActivities = fake.allDelivered();
     const perConversation = new Map<string, StoredActivity[]>();
@@ -199,7 +199,7 @@ async function main(): Promise<number> {
     const line = (label: string, value: string | number) => console.log(`${label.padEnd(38)} ${value}`);
     console.log('Digest run benchmark: simulator ARM -> PimAlertsClient -> SQLite store -> digest scheduler -> createDelivery -> CloudAdapter -> fake connector (published Teams limits)');
     line('conversations / subscriptions', `${count} / ${subs.length} (due ${new Date(RUN_INSTANT).toISOString()}, set up in ${(setupMs / 1000).toFixed(2)} s)`);
-    line('scopes read from ARM during the run', `${scopesReadFromArm.size} (${firstPages.length} list reads, ${listReads.length} pages; ${distinctScopes.size} distinct scopes subscribed; scheduler says ${report.scopesRead})`);
+    line('scopes read from ARM or Graph in the run', `${scopesReadFromArm.size} (${firstPages.length} list reads, ${listReads.length} pages; ${distinctScopes.size} distinct scopes subscribed; scheduler says ${report.scopesRead})`);
     line('run outcomes', [...outcomes.entries()].map(([o, n]) => `${o} ${n}`).join(', ') || 'none');
     if (cardSizes.length > 0) {
       const bytes = cardSizes.map((c) => c.bytes);
@@ -248,6 +248,10 @@ async function main(): Promise<number> {
       problems.push(`ARM was read ${firstPages.length} times for ${distinctScopes.size} scopes, not once per scope`);
     }
     console.log(problems.length === 0 ? 'PASS: every conversation got its digest exactly once, from one ARM read per scope.' : `FAIL: ${problems.join('; ')}.`);
+    // What the process holds once the run is over: the store, the caches and 1,000 conversations' state.
+    const rssBytes = process.memoryUsage().rss;
+    line('RSS after the run', `${(rssBytes / 1024 / 1024).toFixed(0)} MB`);
+    printResult('digest', { conversations: count, delivered: distinct, lost, duplicates, throttled: fake.counts.throttled, retries, wallMs, floorMs, ratio: wallMs / floorMs, rssBytes, pass: problems.length === 0 });
     return problems.length === 0 ? 0 : 1;
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((err: unknown) => console.error(`Cleaning up failed: ${err instanceof Error ? err.message : String(err)}`));

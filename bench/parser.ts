@@ -11,8 +11,10 @@
 //   npm run bench:parser        ("bench:parser": "tsx bench/parser.ts")
 // Prints microseconds per KB for every text and size, and the ratio of the per-KB time at 100 KB
 // (10 KB for parseCommand) to that at 1 KB. Exit 0 when every ratio is under MAX_RATIO, 1 when not.
+// With --json, also one RESULT line for bench/all.ts.
 import { performance } from 'node:perf_hooks';
 import { extractCommandText, parseCommand, type MessageEntity, type ParseInput } from '../bot/commands/parser';
+import { printResult } from './common';
 
 const BOT_ID = '28:6e0f5a4b-3c2d-4e1f-9a8b-7c6d5e4f3a10';
 const SIZES_KB = [1, 10, 100] as const;
@@ -97,6 +99,7 @@ function main(): number {
   }
   console.log(`ratio: per-KB time at the largest size (100 KB; 10 KB for parseCommand) over the per-KB time at 1 KB.`);
   const worst = rows.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  printResult('parser', { worstRatio: worst.ratio, worstText: worst.text, worstFunction: worst.fn, maxRatio: MAX_RATIO, pass: worst.ratio <= MAX_RATIO });
   if (worst.ratio <= MAX_RATIO) {
     console.log(`PASS: linear; the worst ratio is ${worst.ratio.toFixed(2)} (${worst.text}, ${worst.fn}), under ${MAX_RATIO}.`);
     return 0;

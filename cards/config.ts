@@ -268,7 +268,10 @@ function rangeText(field: ConfigField): string {
 
 /** The unit and range next to the field's name: "Owner count threshold (owners, 1 to 10000)". */
 function labelOf(field: ConfigField): string {
-  return `${field.label} (${field.unit === 'percent' ? '%' : field.noun}, ${field.min} to ${field.max})`;
+  const range = `${field.min} to ${field.max}`;
+  // "… (% of all role members)" names its unit already: the range goes inside those brackets.
+  if (field.unit === 'percent' && field.label.endsWith(')')) return `${field.label.slice(0, -1)}, ${range})`;
+  return `${field.label} (${field.unit === 'percent' ? '%' : field.noun}, ${range})`;
 }
 
 /** A submitted value kept as typed (capped), so that the form shows the person what they sent. */

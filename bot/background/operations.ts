@@ -211,9 +211,16 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
   }
 
   /** Reports until the reply and the card update are both done, the conversation is gone, or the give-up time passes. */
-  async function report(op: PendingOperation, outcome: OperationResult, outcomeAt: number, done: PendingOperation['tasksDone'], signal: AbortSignal, log: Logger): Promise<OperationEnd> {
+  async function report(
+    op: PendingOperation,
+    outcome: OperationResult,
+    told: RefreshOutcomeText,
+    outcomeAt: number,
+    done: PendingOperation['tasksDone'],
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<OperationEnd> {
     const scope = scopeOf(op);
-    const told = outcomeText(op, outcome, scope.displayName ?? scope.scope, await stateAfter(op, log));
     const text = told.reply;
     const style = outcome.outcome === 'succeeded' ? 'good' : outcome.outcome === 'canceled' ? 'accent' : 'attention';
     const giveUpAt = outcomeAt + reportGiveUpMs;
@@ -300,6 +307,10 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
         log.info({ outcome: outcome.outcome, status: outcome.status, durationMs: outcome.durationMs }, 'refresh outcome known');
       }
       const done = { ...op.tasksDone };
+      // What the scan left behind, read once the outcome is known: the audit entry and the report
+      // both say it (a process taking over reads it again, so it says the state as it is then).
+      const scope = scopeOf(op);
+      const told = outcomeText(op, outcome, scope.displayName ?? scope.scope, await stateAfter(op, log));
       if (!done.audit) {
         await audit(
           deps,
@@ -309,7 +320,7 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
             scope: op.handle.scope,
             alertId: op.handle.alertId,
             result: outcome.outcome === 'succeeded' ? 'succeeded' : 'failed',
-            detail: outcomeText(op, outcome, scopeOf(op).displayName ?? op.handle.scope).audit,
+            detail: told.audit,
           },
         );
         if (!(await deps.store.markOutcomeTaskDone(id, owner, 'audit', iso(now())))) throw new LeaseLostError();
@@ -319,7 +330,7 @@ export function createOperationTracker(opts: TrackerOptions): OperationTracker {
         await deps.store.releaseAction(op.claimKey);
         if (!(await deps.store.markOutcomeTaskDone(id, owner, 'releaseClaim', iso(now())))) throw new LeaseLostError();
       }
-      const end = await report(op, outcome, outcomeAt, done, signal, log);
+      const end = await report(op, outcome, told, outcomeAt, done, signal, log);
       if (!(await deps.store.finishOperation(id, owner, end, iso(now())))) throw new LeaseLostError();
       held.delete(id);
       if (end === 'reported') log.info({ outcome: outcome.outcome, durationMs: outcome.durationMs }, 'refresh reported');

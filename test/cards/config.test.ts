@@ -75,7 +75,7 @@ describe('cards: configuration', () => {
       [
         ['Input.Toggle', 'isEnabled', 'Alert enabled', 'true'],
         ['Input.Text', 'thresholdNumberOfOwners', 'Owner count threshold (owners, 1 to 10000)', '2'],
-        ['Input.Text', 'thresholdPercentageOfOwnersOutOfAllRoleMembers', 'Owner percentage threshold (% of all role members) (%, 0 to 100)', '3'],
+        ['Input.Text', 'thresholdPercentageOfOwnersOutOfAllRoleMembers', 'Owner percentage threshold (% of all role members, 0 to 100)', '3'],
       ],
     );
     // A client that clamps or blocks a value would hide the mistake from the person: the bot checks.

@@ -194,7 +194,7 @@ describe('durability: the refresh state machine', function () {
     assert.deepEqual(teams.replies, ['Refresh of Too many owners assigned to a resource on Contoso Production succeeded after 5 s (started by Alex Wilber). It is active, with 1 incident.']);
     assert.equal(downTeams.cardUpdates, 1);
     assert.equal(teams.cardAttempts, 0, 'the card update the first process did is not done again');
-    assert.deepEqual(await refreshAudit(store), ['succeeded: Refresh succeeded after 5 s.'], 'the outcome audited once, by the first process');
+    assert.deepEqual(await refreshAudit(store), ['succeeded: Refresh succeeded after 5 s: active, 1 incident.'], 'the outcome audited once, by the first process');
     assert.equal((await store.getPendingOperation('op-1'))!.step, 'reported');
   });
 

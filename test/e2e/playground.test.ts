@@ -14,7 +14,7 @@ import { buildDetailCard, cardAttachment, type AdaptiveCardJson } from '../../ca
 import type { StoredConversationReference } from '../../bot/store/types';
 import { EXAMPLE_SCOPE, makeAlert, testContext } from '../cards/data';
 import { shownText } from '../cards/markdown';
-import { freePort, REPO_ROOT, startProduct, type Product } from './product';
+import { freePort, listeningAddresses, REPO_ROOT, startProduct, type Product } from './product';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'e2e');
@@ -33,6 +33,7 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
   let context: BrowserContext | undefined;
   let page: Page | undefined;
   let dataDir = '';
+  let playgroundPortInUse = 0;
   const tempDirs: string[] = [];
 
   before(function () {
@@ -69,6 +70,7 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     tempDirs.push(dataDir, profileDir);
 
     const [botPort, playgroundPort] = [await freePort(), await freePort()];
+    playgroundPortInUse = playgroundPort;
     product = await startProduct({ dataDir, botPort, playgroundPort, startTimeoutMs: START_TIMEOUT_MS });
     assert.equal(product.playgroundUrl, `http://localhost:${playgroundPort}`, 'the printed URL names the Playground port asked for');
     lap('product printed its URL');
@@ -174,6 +176,86 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     const text = shownText(await plain.innerText());
     assert.ok(text.includes(hostile), 'the description reads as typed');
     assert.ok(text.includes('- one 1. two'), 'the list markers read as typed');
+  });
+
+  it('walks help per command, a rescan and its result, a refused form value and the audit log, on a Playground bound to loopback', async () => {
+    assert.ok(page && product, 'the product runs (see the tests before)');
+    const p = page;
+    const t0 = Date.now();
+    const lap = (what: string) => console.log(`      ${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // Nobody else on the network can reach the unauthenticated local bot through the Playground.
+    const addresses = listeningAddresses(playgroundPortInUse);
+    if (addresses) assert.deepEqual(addresses, ['127.0.0.1'], `the Playground listens on ${addresses.join(', ')}`);
+    assert.match(product.output(), /listen on this machine only \(127\.0\.0\.1\)/);
+
+    // One command in full, with its <placeholders> as typed.
+    await send(p, 'help subscribe');
+    const helpSubscribe = card(p, 'help subscribe', 'Schedules', 'Naming a scope');
+    await helpSubscribe.waitFor();
+    const helpText = shownText(await helpSubscribe.innerText());
+    for (const shown of ['subscribe <schedule>', 'subscribe … tz <zone>', 'weekly monday 09:00', 'cron "0 8 * * 1-5"', 'subscriptions/<subscription id>', 'subscribe daily 09:00 tz Europe/Berlin']) {
+      assert.ok(helpText.includes(shown), `help subscribe shows ${shown}`);
+    }
+    await shoot(helpSubscribe, '6-help-subscribe');
+    lap('help subscribe shown');
+
+    // A guest's long UPN wraps inside the card; a severity has its marker.
+    const OUTSIDE = 'Roles are being assigned outside of Privileged Identity Management';
+    await send(p, `alert outside "${SCOPE}"`);
+    const outside = card(p, OUTSIDE, 'sam_fabrikam.com', 'Security impact');
+    await outside.waitFor();
+    const overflowing = await outside.evaluate((el) => {
+      const right = el.getBoundingClientRect().right;
+      return [...el.querySelectorAll('td, p, div')].filter((e) => e.getBoundingClientRect().right > right + 1).map((e) => (e.textContent ?? '').slice(0, 80));
+    });
+    assert.deepEqual(overflowing, [], 'nothing runs past the card\'s right edge');
+    assert.match(await outside.innerText(), /■■■ High severity · Active/);
+
+    // A rescan, and its result as a person reads it: by name, with incidents, on the scope.
+    await outside.getByRole('button', { name: 'Refresh', exact: true }).click();
+    const rescan = card(p, 'Rescan this alert now?');
+    await rescan.waitFor();
+    await rescan.locator('.ac-actionSet').filter({ has: p.getByRole('button', { name: 'Cancel', exact: true }) }).getByRole('button', { name: 'Refresh', exact: true }).click();
+    const reply = p.getByText(new RegExp(`^Refresh of ${OUTSIDE} on ${SCOPE} succeeded after \\d+ s \\(started by ${USER}\\)\\. It is active, with \\d+ incidents?\\.$`));
+    await reply.first().waitFor({ timeout: START_TIMEOUT_MS });
+    const refreshed = card(p, `Refresh by ${USER} succeeded after`, OUTSIDE);
+    await refreshed.waitFor({ timeout: START_TIMEOUT_MS });
+    assert.doesNotMatch(await refreshed.innerText(), /AzureRolesAssignedOutsidePimAlert:|Alert scan is|…\n/, 'no raw ids or status details, nothing cut');
+    await shoot(refreshed, '7-refresh-result');
+    lap('rescan result shown');
+
+    // The configuration form: a value the bot refuses comes back as typed, with the message under it.
+    await send(p, `config "too many owners assigned to a resource" "${SCOPE}"`);
+    const config = card(p, `Configuration: ${ALERT}`, 'Change');
+    await config.waitFor();
+    await config.getByRole('button', { name: 'Change', exact: true }).click();
+    const form = card(p, `Change configuration: ${ALERT}`, 'owners, 1 to 10000');
+    await form.waitFor();
+    const owners = form.getByRole('textbox', { name: /Owner count threshold \(owners, 1 to 10000\)/ });
+    await owners.fill('2.5');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    const refusedForm = card(p, `Change configuration: ${ALERT}`, '"2.5" is not a whole number');
+    await refusedForm.waitFor();
+    assert.equal(await refusedForm.getByRole('textbox', { name: /Owner count threshold/ }).inputValue(), '2.5', 'the value is kept as typed');
+    await shoot(refusedForm, '8-config-form-refused');
+    await refusedForm.getByRole('textbox', { name: /Owner count threshold/ }).fill('5');
+    await refusedForm.getByRole('button', { name: 'Save', exact: true }).click();
+    await card(p, `Saved by ${USER}`, `Configuration: ${ALERT}`).waitFor();
+    lap('configuration form refused a value, then saved');
+
+    // The audit log says what changed, from what to what, and shows the rescan and the dismissal.
+    await send(p, 'audit');
+    const audit = card(p, 'Audit log', 'Changed Owner count threshold');
+    await audit.waitFor();
+    const auditText = shownText(await audit.innerText());
+    assert.match(auditText, /Changed Owner count threshold from \d+ to 5\./);
+    assert.match(auditText, /Refresh succeeded after \d+ s: active, \d+ incidents?\./);
+    assert.match(auditText, /Dismiss/);
+    assert.doesNotMatch(auditText, /alertConfigurationType|\{"/);
+    await shoot(audit, '9-audit');
+    assert.equal(await p.getByText('Unable to reach app').count(), 0, 'no click failed to reach the bot');
+    lap('audit shown');
   });
 });
 

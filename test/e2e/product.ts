@@ -161,3 +161,38 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolea
   }
   return cond();
 }
+
+/**
+ * The local addresses listening on a TCP port, from /proc/net/tcp and tcp6 ("127.0.0.1", "::",
+ * "0.0.0.0", …); undefined where /proc is not there to read.
+ */
+export function listeningAddresses(port: number): string[] | undefined {
+  if (!fs.existsSync('/proc/net/tcp')) return undefined;
+  const found: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue; // 0A: LISTEN
+      const [hexAddress, hexPort] = local.split(':');
+      if (parseInt(hexPort!, 16) !== port) continue;
+      found.push(hexAddress!.length === 8 ? ipv4(hexAddress!) : ipv6(hexAddress!));
+    }
+  }
+  return found;
+}
+
+/** /proc writes an IPv4 address as one little-endian 32-bit word. */
+function ipv4(hex: string): string {
+  return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
+}
+
+/** /proc writes an IPv6 address as four little-endian 32-bit words. */
+function ipv6(hex: string): string {
+  const words = [0, 8, 16, 24].map((i) => hex.slice(i, i + 8).match(/../g)!.reverse().join(''));
+  const groups = words.join('').match(/..../g)!.map((g) => parseInt(g, 16).toString(16));
+  const text = groups.join(':');
+  if (text === '0:0:0:0:0:0:0:0') return '::';
+  if (text === '0:0:0:0:0:0:0:1') return '::1';
+  return text;
+}

@@ -10,6 +10,7 @@ import { ACTION_VERBS, type ActionPayload } from '../../cards';
 import { PimValidationError, normalizeScope, validateId } from '../../bot/azure/validate';
 import { BotError } from '../../bot/core/errors';
 import { parseActionPayload } from '../../bot/core/payload';
+import { COMMAND_NAMES } from '../../bot/commands/catalog';
 import { createActionSigner, type VerifyFailureCode } from '../../bot/security/signing';
 import { FUZZ_RUNS } from '../fuzz';
 
@@ -35,14 +36,16 @@ const page = fc.integer({ min: 1, max: 10_000 });
 
 /** Every button the cards make. */
 const actionPayload: fc.Arbitrary<ActionPayload> = fc.oneof(
-  fc.record({ verb: fc.constantFrom('details', 'dismiss', 'dismissConfirm', 'configure', 'configureSubmit'), scope, alertId }),
+  fc.record({ verb: fc.constantFrom('details', 'dismiss', 'dismissConfirm'), scope, alertId }),
+  fc.record({ verb: fc.constantFrom('configure', 'configureSubmit'), scope, alertId, from: fc.constant('config') }, { requiredKeys: ['verb', 'scope', 'alertId'] }),
   fc.record({ verb: fc.constantFrom('remediate', 'remediateConfirm'), scope, alertId, incidentId }),
-  fc.record({ verb: fc.constantFrom('refresh', 'refreshConfirm', 'cancel'), scope, alertId }, { requiredKeys: ['verb', 'scope'] }),
+  fc.record({ verb: fc.constantFrom('refresh', 'refreshConfirm'), scope, alertId }, { requiredKeys: ['verb', 'scope'] }),
+  fc.record({ verb: fc.constant('cancel'), scope, alertId, from: fc.constant('config') }, { requiredKeys: ['verb', 'scope'] }),
   fc.record({ verb: fc.constant('incidents'), scope, alertId, page }),
   fc.record({ verb: fc.constant('alerts'), scope: fc.oneof(scope, fc.constant('all')), severity: fc.constantFrom('High', 'Medium', 'Low'), page }, { requiredKeys: ['verb'] }),
   fc.record({ verb: fc.constant('scopes'), page }),
   fc.record({ verb: fc.constant('unsubscribe'), subscriptionId: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) }),
-  fc.record({ verb: fc.constant('help') }),
+  fc.record({ verb: fc.constant('help'), topic: fc.constantFrom(...COMMAND_NAMES) }, { requiredKeys: ['verb'] }),
 ) as fc.Arbitrary<ActionPayload>;
 
 const base64url = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => Buffer.from(b).toString('base64url'));
@@ -136,6 +139,8 @@ describe('action data: properties', () => {
           page: fc.oneof(page, fc.jsonValue()),
           severity: field,
           subscriptionId: field,
+          topic: fc.oneof(field, fc.constantFrom(...COMMAND_NAMES)),
+          from: fc.oneof(field, fc.constant('config')),
         },
         { requiredKeys: [] },
       );
@@ -159,6 +164,8 @@ describe('action data: properties', () => {
         if (p.page !== undefined) assert.ok(Number.isInteger(p.page) && (p.page as number) >= 1 && (p.page as number) <= 10_000);
         if (p.severity !== undefined) assert.ok(['High', 'Medium', 'Low'].includes(p.severity as string));
         if (p.subscriptionId !== undefined) assert.match(p.subscriptionId as string, /^[A-Za-z0-9_-]{1,64}$/);
+        if (p.topic !== undefined) assert.ok((COMMAND_NAMES as readonly unknown[]).includes(p.topic), `topic ${String(p.topic)}`);
+        if (p.from !== undefined) assert.equal(p.from, 'config');
       }),
       { numRuns: FUZZ_RUNS },
     );

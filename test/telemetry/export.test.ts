@@ -64,6 +64,8 @@ describe('telemetry: export to Application Insights (Azure Monitor OpenTelemetry
       ARM_ENDPOINT: sim.url,
       PIM_CREDENTIAL: 'none',
       PIM_ALLOWED_TENANTS: TENANT_ID,
+      // Every `alerts` reads ARM, so the second one meets the throttling set up below.
+      PIM_READ_CACHE_SECONDS: '0',
       PORT: '0',
       DATA_DIR: path.join(dir, 'data'),
       APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,

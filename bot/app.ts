@@ -10,7 +10,7 @@ import { TeamsEdgeAdapter } from './edge/adapter';
 import { AuthenticationConstants } from 'botframework-connector';
 import type restify from 'restify';
 import type { DirectoryRolesApi, PimAlertsApi, RbacApi } from './azure/api';
-import { createAzureClients } from './azure';
+import { createAzureClients, createCredential } from './azure';
 import { isDirectoryScope } from './azure/validate';
 import type { Config } from './config';
 import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
@@ -24,7 +24,7 @@ import { buildErrorCard } from '../cards';
 import { createLogger, type Logger } from './log';
 import { createActionSigner, loadOrCreateSecret } from './security/signing';
 import { createAuthorizer } from './security/authorizer';
-import { openSqliteStore } from './store/sqlite';
+import { describeStore, openStore } from './store';
 import type { BotStore } from './store/types';
 import { createHandlers } from './handlers';
 import { createProactive, type Proactive } from './edge/proactive';
@@ -86,7 +86,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const rbac = overrides.rbac ?? azure!.rbac;
   const directoryRoles = overrides.directoryRoles ?? azure?.directoryRoles;
 
-  const store = overrides.store ?? openSqliteStore({ dataDir: config.dataDir });
+  const store =
+    overrides.store ??
+    (await openStore(config.store, {
+      dataDir: config.dataDir,
+      // Table Storage signs in as the bot, with the very credential object ARM uses.
+      credential: azure
+        ? azure.credential
+        : config.store.kind === 'table' && 'url' in config.store
+          ? createCredential({ mode: config.arm.credential, clientId: config.arm.clientId, endpoint: config.arm.endpoint })
+          : undefined,
+      clock,
+      onSweepError: (err) => logger.warn({ err: { message: err.message } }, 'sweeping expired rows from the store failed; it is tried again later'),
+    }));
+  if (!overrides.store) logger.info({ store: describeStore(config.store, config.dataDir) }, 'store open');
   const secret = await loadOrCreateSecret(store, config.actionSecret);
   const signer = createActionSigner({ secret, ttlMs: config.actionTtlMs, clock });
   const authorizer = createAuthorizer({

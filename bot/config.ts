@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { readArmConfig, readGraphEndpoint, type ArmConfig } from './azure/credentials';
 import { isDirectoryScope } from './azure/validate';
+import { DEFAULT_TABLE_PREFIX, tablePrefixProblem } from './store/table';
 
 export class ConfigError extends Error {
   readonly code = 'ConfigError';
@@ -18,6 +19,17 @@ export class ConfigError extends Error {
 export type AppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
 export type CredentialMode = 'managedIdentity' | 'default' | 'none';
 export type AuthzMode = 'rbac' | 'allowlist' | 'everyone';
+
+/**
+ * Where the bot keeps its state. `sqlite` (the default) is a file in DATA_DIR for one instance (or
+ * several processes on one host); `table` is Azure Table Storage, shared by every instance.
+ */
+export type StoreConfig =
+  | { kind: 'sqlite' }
+  /** Table Storage with the bot's Azure credential (the one it uses for ARM). */
+  | { kind: 'table'; prefix: string; url: string }
+  /** Table Storage through a connection string (Azurite, or an account key). */
+  | { kind: 'table'; prefix: string; connectionString: string };
 
 export interface ConfiguredScope {
   /** Normalised ARM scope, no leading slash; or `directory`, the Entra ID directory (Microsoft Graph). */
@@ -64,6 +76,7 @@ export interface Config {
   actionSecret?: string;
   actionTtlMs: number;
   dataDir: string;
+  store: StoreConfig;
   timeZone: string;
   logLevel: string;
   pollDeadlineMs: number;
@@ -158,6 +171,79 @@ export function parseScopes(
   if (out.length === 0) throw new ConfigError(variable, 'no scopes given; list at least one, e.g. subscriptions/<subscription id>.');
   if (out.length > 200) throw new ConfigError(variable, `${out.length} scopes is more than the 200 this bot reads per request.`);
   return out;
+}
+
+/** Hosts that may be reached over plain http: Azurite on this machine, never a real account. */
+function isLoopbackUrl(url: URL): boolean {
+  return isLoopbackAddress(url.hostname.replace(/^\[|\]$/g, ''));
+}
+
+/** The table endpoint a connection string names (what the SDK would connect to). */
+function tableEndpointOf(connectionString: string): URL {
+  const parts = new Map<string, string>();
+  for (const part of connectionString.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) parts.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const problem = (why: string) => new ConfigError('AZURE_STORAGE_CONNECTION_STRING', why);
+  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return new URL('http://127.0.0.1:10002/devstoreaccount1');
+  if (!parts.has('accountkey') && !parts.has('sharedaccesssignature')) {
+    throw problem('is not a storage connection string with AccountKey or SharedAccessSignature; copy it from the storage account\'s Access keys, or use UseDevelopmentStorage=true for Azurite.');
+  }
+  const explicit = parts.get('tableendpoint');
+  let endpoint: string;
+  if (explicit) endpoint = explicit;
+  else {
+    const account = parts.get('accountname');
+    if (!account) throw problem('names neither TableEndpoint nor AccountName; copy the whole connection string from the storage account.');
+    endpoint = `${parts.get('defaultendpointsprotocol') ?? 'https'}://${account}.table.${parts.get('endpointsuffix') ?? 'core.windows.net'}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw problem('has a table endpoint that is not a URL; copy the whole connection string from the storage account.');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url))) {
+    throw problem(`has a plain-http table endpoint on ${url.hostname}; only Azurite on loopback may use http, a storage account needs https.`);
+  }
+  return url;
+}
+
+function readStoreConfig(env: Env, arm: ArmConfig): StoreConfig {
+  const kind = oneOf(env, 'PIM_STORE', ['sqlite', 'table'] as const, 'sqlite');
+  const url = str(env, 'PIM_TABLE_URL');
+  const connectionString = str(env, 'AZURE_STORAGE_CONNECTION_STRING');
+  if (kind === 'sqlite') {
+    if (url) throw new ConfigError('PIM_TABLE_URL', 'is set but PIM_STORE is sqlite; set PIM_STORE=table to keep the state in Table Storage, or unset PIM_TABLE_URL.');
+    return { kind };
+  }
+  const prefix = str(env, 'PIM_TABLE_PREFIX') ?? DEFAULT_TABLE_PREFIX;
+  const prefixProblem = tablePrefixProblem(prefix);
+  if (prefixProblem) throw new ConfigError('PIM_TABLE_PREFIX', prefixProblem);
+  if (url && connectionString) {
+    throw new ConfigError('PIM_TABLE_URL', 'and AZURE_STORAGE_CONNECTION_STRING are both set; set only one (PIM_TABLE_URL uses the bot\'s Azure identity).');
+  }
+  if (connectionString) {
+    tableEndpointOf(connectionString);
+    return { kind, prefix, connectionString };
+  }
+  if (!url) {
+    throw new ConfigError('PIM_TABLE_URL', 'is required when PIM_STORE=table: set it to https://<storage account>.table.core.windows.net, or set AZURE_STORAGE_CONNECTION_STRING.');
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('PIM_TABLE_URL', `"${url.slice(0, 120)}" is not a URL; set it to https://<storage account>.table.core.windows.net.`);
+  }
+  if (parsed.protocol !== 'https:' || parsed.username || parsed.password || parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {
+    throw new ConfigError('PIM_TABLE_URL', `must be the account's https table endpoint with nothing after the host, like https://<storage account>.table.core.windows.net (a token is only ever sent over https, and a SAS token does not belong in it).`);
+  }
+  if (arm.credentialMode === 'none') {
+    throw new ConfigError('PIM_TABLE_URL', 'needs the bot\'s Azure credential, but PIM_CREDENTIAL is none; use managedIdentity or default, or AZURE_STORAGE_CONNECTION_STRING for Azurite.');
+  }
+  return { kind, prefix, url: parsed.origin };
 }
 
 export interface LoadOptions {
@@ -280,6 +366,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     actionSecret,
     actionTtlMs: int(env, 'PIM_ACTION_TTL_HOURS', 168, 1, 24 * 90) * 3600_000,
     dataDir: path.resolve(opts.cwd ?? process.cwd(), str(env, 'DATA_DIR') ?? 'data'),
+    store: readStoreConfig(env, arm),
     timeZone,
     logLevel,
     pollDeadlineMs: int(env, 'PIM_REFRESH_DEADLINE_MINUTES', 30, 1, 24 * 60) * 60_000,

@@ -14,6 +14,8 @@ export const REDACT_PATHS = [
   '*.token',
   'config.bot.password',
   'config.actionSecret',
+  'config.store.connectionString',
+  '*.connectionString',
   'text',
   '*.text',
 ];

@@ -1,6 +1,7 @@
 // Entry point for the composition root: read the ARM and Graph settings once, build every client on
 // one credential so the identity's token cache is shared (each pipeline asks it for its own
 // origin's token: the ARM token never goes to Graph, nor the Graph token to ARM).
+import type { TokenCredential } from '@azure/identity';
 import type { DirectoryRolesApi, PimAlertsApi } from './api';
 import { PimAlertsClient, type PimAlertsClientOptions } from './client';
 import { createCredential, type ArmConfig } from './credentials';
@@ -26,6 +27,8 @@ export interface AzureClients {
   rbac: RbacClient;
   /** Directory role reads for rbac mode; only when the directory is watched. */
   directoryRoles?: DirectoryRolesApi;
+  /** The bot's Azure identity (undefined for `none`); Table Storage uses this same object, so one token cache serves every service. */
+  credential: TokenCredential | undefined;
 }
 
 /**
@@ -43,6 +46,7 @@ export function createAzureClients(
     alerts: createScopedApi({ arm: new PimAlertsClient(arm), ...(graph ? { graph: new GraphPimAlertsClient(graph) } : {}) }),
     rbac: new RbacClient(arm),
     ...(graph ? { directoryRoles: new GraphDirectoryRolesClient(graph) } : {}),
+    credential,
   };
 }
 

@@ -38,9 +38,6 @@ import { botEnvVariables } from './envVars';
  * cannot go stale). Every other setting must be read by the code.
  */
 const PENDING: Record<string, string> = {
-  PIM_STORE: 'issue 10: Table Storage backend (PIM_STORE=table)',
-  PIM_TABLE_URL: 'issue 10: Table Storage backend (the account the identity may write)',
-  PIM_TABLE_PREFIX: 'issue 10: Table Storage backend (table name prefix)',
 };
 
 /**
@@ -371,6 +368,11 @@ describe('infra/azuredeploy.json app settings and the code', () => {
     assert.deepEqual(config.authz.allowedTenants, [TENANT_ID]);
     assert.equal(config.actionSecret, ACTION_SECRET);
     assert.equal(config.timeZone, exampleParameters().timeZone);
+    // Table Storage, signed in as the bot's identity: no key in the settings.
+    assert.equal(config.store.kind, 'table');
+    assert.ok(config.store.kind === 'table' && 'url' in config.store, 'the store uses the identity, not a connection string');
+    assert.match(config.store.url, /^https:\/\/[a-z0-9]{3,24}\.table\.core\.windows\.net$/);
+    assert.equal(config.store.prefix, 'pimalerts');
   });
 
   it('allowlist mode passes the operators through, and the loader refuses allowlist without them', () => {

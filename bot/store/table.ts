@@ -1,0 +1,683 @@
+// The distributed BotStore: Azure Table Storage, shared by every instance of the bot. Table Storage
+// has no transactions across entities and no "UPDATE … WHERE", so every decision that two
+// instances could race on is a conditional write whose answer comes from the service:
+// - insert-once (createEntity): 409 means someone else has the key;
+// - update or delete with the ETag that was read: 412 means someone changed it since, so the
+//   caller reads again and decides again (or has lost).
+// Nothing is read, changed and written back without the ETag of what was read. Blind writes are
+// kept to values with one writer or where the last writer is right (a conversation reference).
+//
+// Tables (each name is PIM_TABLE_PREFIX + the suffix), with their keys; README "Running more than
+// one instance" has the same list:
+// - secrets:        PK "secret", RK name. Insert-once, so two instances starting together agree.
+// - audit:          PK inverted UTC day of the entry (99999999 - yyyymmdd), RK inverted epoch ms +
+//                   inverted sequence + random suffix. The service returns entities in key order,
+//                   so "the latest n" is the first n of one query, newest first.
+// - claims:         PK the claim key, RK "". Insert-once; an expired claim is taken over with its ETag.
+// - nonces:         PK the nonce, RK "". Insert-once.
+// - operations:     PK "operation", RK operation id. Lease and "reported" are ETag updates.
+// - conversations:  PK conversation id, RK "". Upsert: the newest reference is the right one.
+// - subscriptions:  PK "subscription", RK subscription id. Every change after creation is an ETag
+//                   update, so a snapshot written by one instance cannot undo a pause by another.
+// - digestruns:     PK "open", RK runAt|subscription id: runs claimed and not yet finished
+//                   (insert-once: the claim). PK "done", RK runAt|subscription id: finished runs,
+//                   kept RUN_RETENTION_MS so that a late instance cannot claim a finished run again.
+//                   Listing the unfinished runs reads only the small "open" partition.
+//
+// Keys are percent-encoded where Table Storage forbids a character (/ \ # ? and control
+// characters), and hashed when too long. Values stay under Table Storage's limits (64 KiB per
+// property, i.e. 32,768 UTF-16 characters; 1 MiB per entity): large JSON is split over several
+// properties, and what would not fit is refused with an error that says so.
+//
+// Expired claims and nonces, long-reported operations and old finished runs are deleted by a sweep
+// that runs at most every SWEEP_INTERVAL_MS per process, on the way past a write; each delete is
+// conditional on the ETag that was read, so a row renewed meanwhile stays.
+import { createHash, randomBytes } from 'node:crypto';
+import type { TokenCredential } from '@azure/identity';
+import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
+import type { Clock } from '../security/clock';
+import type { AuditEntry, BotStore, PendingOperation, StoredConversationReference, Subscription } from './types';
+
+export const DEFAULT_TABLE_PREFIX = 'pimalerts';
+
+/** The tables of one bot, by role; their names are the prefix plus the role. */
+export const TABLE_SUFFIXES = ['secrets', 'audit', 'claims', 'nonces', 'operations', 'conversations', 'subscriptions', 'digestruns'] as const;
+export type TableRole = (typeof TABLE_SUFFIXES)[number];
+
+/** Table names are 3-63 letters and digits starting with a letter; the longest suffix is 13. */
+export const MAX_TABLE_PREFIX_LENGTH = 63 - Math.max(...TABLE_SUFFIXES.map((s) => s.length));
+const TABLE_PREFIX = /^[A-Za-z][A-Za-z0-9]*$/;
+
+/** Table Storage keeps at most 64 KiB per string property: 32,768 UTF-16 code units. */
+export const MAX_PROPERTY_CHARS = 32_000;
+/** One large JSON value may take this many properties; with the rest, the entity stays under 1 MiB. */
+const MAX_PARTS = 14;
+export const MAX_JSON_CHARS = MAX_PROPERTY_CHARS * MAX_PARTS;
+/** Keys are at most 1 KiB (512 UTF-16 code units); longer ones are hashed. */
+const MAX_KEY_CHARS = 400;
+
+/** Reported operations are kept this long for the record, then deleted (as in SQLite). */
+const REPORTED_RETENTION_MS = 30 * 24 * 60 * 60_000;
+/** A finished digest run is remembered this long, far beyond the one scheduler tick a late claim can lag. */
+export const RUN_RETENTION_MS = 35 * 24 * 60 * 60_000;
+/** Sweeps of expired rows run at most this often per process. */
+export const SWEEP_INTERVAL_MS = 10 * 60_000;
+/** A conditional write that keeps losing to other writers gives up after this many rounds. */
+const MAX_ROUNDS = 25;
+
+export type TableStoreConnection =
+  | { url: string; credential: TokenCredential }
+  /** A connection string (Azurite, or an account key where a team insists). */
+  | { connectionString: string };
+
+export interface TableStoreOptions {
+  connection: TableStoreConnection;
+  /** Prefix of every table name (PIM_TABLE_PREFIX); letters and digits. Default `pimalerts`. */
+  prefix?: string;
+  /** For nonce expiry and the sweeps. */
+  clock?: Clock;
+  /** Where a failed background sweep is reported (it is retried at the next interval). */
+  onSweepError?: (err: Error) => void;
+}
+
+export interface TableBotStore extends BotStore {
+  /** The table name of each role, prefix included. */
+  readonly tables: Readonly<Record<TableRole, string>>;
+  /** Runs the sweep of expired rows now and waits for it (tests, and the sweep's own schedule). */
+  sweep(): Promise<void>;
+}
+
+export function tableNames(prefix = DEFAULT_TABLE_PREFIX): Record<TableRole, string> {
+  const problem = tablePrefixProblem(prefix);
+  if (problem) throw new Error(problem);
+  return Object.fromEntries(TABLE_SUFFIXES.map((s) => [s, `${prefix}${s}`])) as Record<TableRole, string>;
+}
+
+/** Why a table prefix cannot be used, or undefined when it can. */
+export function tablePrefixProblem(prefix: string): string | undefined {
+  if (!TABLE_PREFIX.test(prefix)) return `"${prefix.slice(0, 80)}" is not a table name prefix: use letters and digits, starting with a letter.`;
+  if (prefix.length > MAX_TABLE_PREFIX_LENGTH) return `"${prefix.slice(0, 80)}" is ${prefix.length} characters; a table name prefix may have at most ${MAX_TABLE_PREFIX_LENGTH}.`;
+  return undefined;
+}
+
+// ---- keys and values ----
+
+const KEY_FORBIDDEN = /[%/\\#?\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A PartitionKey or RowKey for any string: forbidden characters percent-encoded (so distinct
+ * strings stay distinct), too-long strings replaced by a hash. A hashed key starts with "%h",
+ * which no encoded string can (every % it contains is followed by two hex digits).
+ */
+export function tableKey(value: string): string {
+  const encoded = value.replace(KEY_FORBIDDEN, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  if (encoded.length <= MAX_KEY_CHARS) return encoded;
+  return `%h${createHash('sha256').update(value, 'utf8').digest('hex')}`;
+}
+
+function toMs(value: string, what: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new Error(`The ${what} "${value}" is not an ISO date-time; pass one like 2025-01-31T09:00:00Z.`);
+  return ms;
+}
+
+const isoOf = (ms: number) => new Date(ms).toISOString();
+
+/** One spelling per instant (fixed width, so ISO strings sort and compare as times do). */
+function canonicalInstant(value: string, what: string): string {
+  return isoOf(toMs(value, what));
+}
+
+type Props = Record<string, string | boolean | number>;
+
+/** A string property, refused with a plain sentence when Table Storage would not keep it. */
+function text(what: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length > MAX_PROPERTY_CHARS) {
+    throw new Error(`The ${what} is ${value.length} characters long; Table Storage keeps at most ${MAX_PROPERTY_CHARS} in one value. Shorten it.`);
+  }
+  return value;
+}
+
+/**
+ * JSON with every non-ASCII character escaped (\u00e9): still the same JSON, one byte per
+ * character on the wire. Large values travel in large request bodies, and Azurite 3.35 decodes
+ * a body buffer by buffer, breaking any multi-byte character that straddles two buffers.
+ */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A JSON value as one property, or split over `name0…nameN` with `nameParts` when large. */
+function jsonProps(name: string, what: string, value: unknown): Props {
+  const json = asciiJson(value);
+  if (json.length <= MAX_PROPERTY_CHARS) return { [name]: json };
+  if (json.length > MAX_JSON_CHARS) {
+    throw new Error(`The ${what} is ${json.length} characters of JSON; Table Storage keeps at most ${MAX_JSON_CHARS} in one entity. It was not stored.`);
+  }
+  const props: Props = { [`${name}Parts`]: Math.ceil(json.length / MAX_PROPERTY_CHARS) };
+  for (let i = 0; i * MAX_PROPERTY_CHARS < json.length; i++) props[`${name}${i}`] = json.slice(i * MAX_PROPERTY_CHARS, (i + 1) * MAX_PROPERTY_CHARS);
+  return props;
+}
+
+function readJson<T>(entity: Record<string, unknown>, name: string): T | undefined {
+  const parts = entity[`${name}Parts`];
+  if (typeof parts === 'number') {
+    let json = '';
+    for (let i = 0; i < parts; i++) json += String(entity[`${name}${i}`] ?? '');
+    return JSON.parse(json) as T;
+  }
+  const one = entity[name];
+  return typeof one === 'string' ? (JSON.parse(one) as T) : undefined;
+}
+
+/** The entity's own properties, without the JSON value `name` (either form) or the service's fields. */
+function withoutJson(entity: Record<string, unknown>, name: string): Props {
+  const out: Props = {};
+  const part = new RegExp(`^${name}(\\d+|Parts)?$`);
+  for (const [k, v] of Object.entries(entity)) {
+    if (k === 'etag' || k === 'timestamp' || k === 'odata.metadata' || part.test(k)) continue;
+    if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
+/** Drops undefined values: Table Storage has no null, an absent property is the absence. */
+function defined(props: Record<string, string | boolean | number | undefined>): Props {
+  const out: Props = {};
+  for (const [k, v] of Object.entries(props)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function statusOf(err: unknown): number | undefined {
+  const s = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/** Runs `status`-tolerant calls: the given statuses come back as the status, anything else throws. */
+async function expect<T>(call: Promise<T>, ...statuses: number[]): Promise<T | number> {
+  try {
+    return await call;
+  } catch (err) {
+    const s = statusOf(err);
+    if (s !== undefined && statuses.includes(s)) return s;
+    throw err;
+  }
+}
+
+/** Repeats a read-decide-write round until it settles; each round that loses a race reads again. */
+async function rounds<T>(what: string, round: () => Promise<T | typeof AGAIN>): Promise<T> {
+  for (let i = 0; i < MAX_ROUNDS; i++) {
+    const r = await round();
+    if (r !== AGAIN) return r;
+  }
+  throw new Error(`Could not ${what}: other instances changed it ${MAX_ROUNDS} times while this one tried. Try again.`);
+}
+const AGAIN = Symbol('again');
+
+// ---- audit keys ----
+
+/** Epoch ms fit in 15 digits until the year 33658; inverting makes newer rows sort first. */
+const MS_SPAN = 1e15;
+const SEQ_SPAN = 1e6;
+
+function auditPartition(ms: number): string {
+  const d = new Date(ms);
+  const day = d.getUTCFullYear() * 10_000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+  return String(99_999_999 - day).padStart(8, '0');
+}
+
+// ---- the store ----
+
+const SECRET = 'secret';
+const OPERATION = 'operation';
+const SUBSCRIPTION = 'subscription';
+const OPEN = 'open';
+const DONE = 'done';
+/** A run's row key: the fixed-width instant first, so a row key range is a time range. */
+const runKey = (runAt: string, subscriptionId: string) => `${runAt}|${tableKey(subscriptionId)}`;
+
+type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey'>;
+type Entity = TableEntityResult<Record<string, unknown>>;
+
+export async function openTableStore(opts: TableStoreOptions): Promise<TableBotStore> {
+  const tables = tableNames(opts.prefix ?? DEFAULT_TABLE_PREFIX);
+  const clock: Clock = opts.clock ?? { now: () => Date.now() };
+  const conn = opts.connection;
+  const client = (name: string): TableClient => {
+    if ('connectionString' in conn) {
+      // http is accepted only for a loopback endpoint (Azurite); config.ts refuses anything else.
+      return TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true });
+    }
+    return new TableClient(conn.url, name, conn.credential);
+  };
+  const t = Object.fromEntries(TABLE_SUFFIXES.map((s) => [s, client(tables[s])])) as Record<TableRole, TableClient>;
+  // Creating a table that exists is a no-op; the first instance to start creates them.
+  await Promise.all(Object.values(t).map((c) => c.createTable()));
+
+  const get = async (table: TableRole, pk: string, rk: string): Promise<Entity | undefined> => {
+    const r = await expect(t[table].getEntity<Record<string, unknown>>(pk, rk), 404);
+    return typeof r === 'number' ? undefined : r;
+  };
+  const list = async (table: TableRole, filter: string, select?: string[]): Promise<Entity[]> => {
+    const out: Entity[] = [];
+    for await (const e of t[table].listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(select ? { select } : {}) } })) out.push(e);
+    return out;
+  };
+  /** Insert-once: true when this call created the row, false when it existed. */
+  const insert = async (table: TableRole, entity: Props & { partitionKey: string; rowKey: string }): Promise<string | false> => {
+    const r = await expect(t[table].createEntity(entity), 409);
+    return typeof r === 'number' ? false : (r.etag ?? '');
+  };
+  /** Replace or merge with the ETag that was read: false when someone changed (412) or deleted (404) it. */
+  const update = async (table: TableRole, entity: Props & { partitionKey: string; rowKey: string }, etag: string, mode: 'Merge' | 'Replace' = 'Merge'): Promise<boolean> => {
+    const r = await expect(t[table].updateEntity(entity, mode, { etag }), 412, 404);
+    return typeof r !== 'number';
+  };
+  const remove = async (table: TableRole, pk: string, rk: string, etag = '*'): Promise<boolean> => {
+    const r = await expect(t[table].deleteEntity(pk, rk, { etag }), 412, 404);
+    return typeof r !== 'number';
+  };
+
+  // ---- sweeps ----
+  let lastSweep = -Infinity;
+  /**
+   * Claims are judged by the times their callers give (claimAction's `at`), everything else by the
+   * store's clock, as in SQLite: the latest `at` seen here says which claims have expired.
+   */
+  let latestClaimAt = -Infinity;
+  let sweeping: Promise<void> | undefined;
+  let closed = false;
+
+  async function sweepNow(): Promise<void> {
+    const now = clock.now();
+    lastSweep = now;
+    const nowIso = isoOf(now);
+    const deleteAll = async (table: TableRole, rows: Entity[]) => {
+      for (const r of rows) await remove(table, r.partitionKey!, r.rowKey!, r.etag);
+    };
+    if (latestClaimAt > -Infinity) await deleteAll('claims', await list('claims', odata`expiresAt le ${isoOf(latestClaimAt)}`, ['PartitionKey', 'RowKey']));
+    await deleteAll('nonces', await list('nonces', odata`expiresAt le ${nowIso}`, ['PartitionKey', 'RowKey']));
+    await deleteAll('operations', await list('operations', odata`PartitionKey eq ${OPERATION} and reported eq true and reportedAt le ${isoOf(now - REPORTED_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
+    await deleteAll('digestruns', await list('digestruns', odata`PartitionKey eq ${DONE} and RowKey lt ${isoOf(now - RUN_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
+    // An open run marked finished whose "done" row or delete was cut short: finish the move.
+    for (const r of await list('digestruns', odata`PartitionKey eq ${OPEN} and completed eq true`)) {
+      await t.digestruns.upsertEntity(doneRow(str(r.subscriptionId)!, str(r.runAt)!, str(r.owner) ?? '', str(r.outcome) ?? 'failed', str(r.completedAt) ?? nowIso), 'Replace');
+      await remove('digestruns', OPEN, r.rowKey!, r.etag);
+    }
+  }
+
+  /** Starts a sweep when the last one is old enough; the write that triggered it does not wait. */
+  function maybeSweep(): void {
+    if (closed || sweeping || clock.now() - lastSweep < SWEEP_INTERVAL_MS) return;
+    sweeping = sweepNow()
+      .catch((err: unknown) => opts.onSweepError?.(err as Error))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }
+
+  // ---- rows ----
+
+  function doneRow(subscriptionId: string, runAt: string, owner: string, outcome: string, completedAt: string) {
+    return { partitionKey: DONE, rowKey: runKey(runAt, subscriptionId), subscriptionId, runAt, owner, outcome, completedAt };
+  }
+
+  function subscriptionRow(sub: Subscription) {
+    return {
+      partitionKey: SUBSCRIPTION,
+      rowKey: tableKey(sub.id),
+      ...defined({
+        id: text('subscription id', sub.id),
+        conversationId: text('conversation id', sub.conversationId),
+        cron: text('schedule', sub.cron),
+        label: text('schedule label', sub.label),
+        timeZone: text('time zone', sub.timeZone),
+        scopes: text('scope list', JSON.stringify(sub.scopes ?? [])),
+        severity: sub.severity,
+        mode: sub.mode,
+        createdBy: text('subscriber', JSON.stringify(sub.createdBy ?? {})),
+        createdAt: sub.createdAt,
+        enabled: sub.enabled,
+        disabledReason: text('reason a subscription is paused', sub.disabledReason),
+        lastRunAt: sub.lastRunAt,
+      }),
+      ...(sub.lastSnapshot === undefined ? {} : jsonProps('snapshot', `digest snapshot of subscription ${sub.id}`, sub.lastSnapshot)),
+    };
+  }
+
+  function subscriptionOf(e: Entity): Subscription {
+    return compact({
+      id: str(e.id)!,
+      conversationId: str(e.conversationId)!,
+      cron: str(e.cron)!,
+      label: str(e.label)!,
+      timeZone: str(e.timeZone)!,
+      scopes: JSON.parse(str(e.scopes) ?? '[]') as string[],
+      severity: str(e.severity) as Subscription['severity'],
+      mode: str(e.mode) as Subscription['mode'],
+      createdBy: JSON.parse(str(e.createdBy) ?? '{}') as Subscription['createdBy'],
+      createdAt: str(e.createdAt)!,
+      enabled: e.enabled === true,
+      disabledReason: str(e.disabledReason),
+      lastRunAt: str(e.lastRunAt),
+      lastSnapshot: readJson<unknown>(e, 'snapshot'),
+    });
+  }
+
+  function operationOf(e: Entity): PendingOperation {
+    const data = readJson<OperationData>(e, 'data')!;
+    return compact({
+      id: str(e.id)!,
+      handle: data.handle,
+      requester: data.requester,
+      conversation: data.conversation,
+      cardActivityId: data.cardActivityId,
+      replyToId: data.replyToId,
+      claimKey: data.claimKey,
+      createdAt: str(e.createdAt)!,
+      leaseOwner: str(e.leaseOwner),
+      leaseUntil: str(e.leaseUntil),
+      reportedAt: str(e.reportedAt),
+    });
+  }
+
+  function auditOf(e: Entity): AuditEntry {
+    return compact({
+      id: typeof e.seq === 'number' ? e.seq : undefined,
+      at: str(e.at)!,
+      actorObjectId: str(e.actorObjectId),
+      actorName: str(e.actorName),
+      tenantId: str(e.tenantId),
+      action: str(e.action)!,
+      scope: str(e.scope),
+      alertId: str(e.alertId),
+      incidentId: str(e.incidentId),
+      result: str(e.result) as AuditEntry['result'],
+      detail: str(e.detail),
+      armRequestId: str(e.armRequestId),
+      conversationId: str(e.conversationId),
+    });
+  }
+
+  /** Deletes the unfinished runs of a subscription (its finished ones age out). */
+  async function deleteOpenRunsOf(subscriptionId: string): Promise<void> {
+    for (const r of await list('digestruns', odata`PartitionKey eq ${OPEN} and subscriptionId eq ${subscriptionId}`, ['PartitionKey', 'RowKey'])) {
+      await remove('digestruns', OPEN, r.rowKey!);
+    }
+  }
+
+  let auditSeq = 0;
+
+  const store: TableBotStore = {
+    tables,
+
+    async sweep() {
+      await sweeping;
+      await sweepNow();
+    },
+
+    async getSecret(name) {
+      return str((await get('secrets', SECRET, tableKey(name)))?.value);
+    },
+
+    async ensureSecret(name, create) {
+      const existing = await store.getSecret(name);
+      if (existing !== undefined) return existing;
+      const value = create();
+      if (typeof value !== 'string' || value === '') throw new Error(`The generated value for secret "${name}" was empty; the generator must return a non-empty string.`);
+      // Insert-once: when another instance stored one first, its value is the one in force.
+      if (await insert('secrets', { partitionKey: SECRET, rowKey: tableKey(name), name, value: text(`secret "${name}"`, value)!, createdAt: isoOf(clock.now()) })) return value;
+      const stored = await store.getSecret(name);
+      if (stored === undefined) throw new Error(`The secret "${name}" was created by another instance and then deleted; start the bot again.`);
+      return stored;
+    },
+
+    async appendAudit(entry) {
+      const ms = toMs(entry.at, 'audit time');
+      const seq = auditSeq++ % SEQ_SPAN;
+      const props = defined({
+        at: entry.at,
+        seq: ms * 1000 + (seq % 1000),
+        actorObjectId: text('actor id', entry.actorObjectId),
+        actorName: text('actor name', entry.actorName),
+        tenantId: text('tenant id', entry.tenantId),
+        action: text('audit action', entry.action),
+        scope: text('scope', entry.scope),
+        alertId: text('alert id', entry.alertId),
+        incidentId: text('incident id', entry.incidentId),
+        result: entry.result,
+        detail: text('audit detail', entry.detail),
+        armRequestId: text('ARM request id', entry.armRequestId),
+        conversationId: text('conversation id', entry.conversationId),
+      });
+      const invMs = String(MS_SPAN - 1 - ms).padStart(15, '0');
+      const invSeq = String(SEQ_SPAN - 1 - seq).padStart(6, '0');
+      // The random suffix keeps rows of two instances in the same millisecond apart.
+      return rounds('append the audit entry', async () => {
+        const rowKey = `${invMs}-${invSeq}-${randomBytes(4).toString('hex')}`;
+        return (await insert('audit', { partitionKey: auditPartition(ms), rowKey, ...props })) === false ? AGAIN : (props.seq as number);
+      });
+    },
+
+    async latestAudit(limit) {
+      const n = Math.max(0, Math.floor(limit));
+      if (n === 0) return [];
+      const out: AuditEntry[] = [];
+      // The whole table in key order is newest first; pages stop as soon as n rows are in.
+      for await (const page of t.audit.listEntities<Record<string, unknown>>().byPage({ maxPageSize: Math.min(n, 1000) })) {
+        for (const e of page) {
+          out.push(auditOf(e));
+          if (out.length === n) return out;
+        }
+      }
+      return out;
+    },
+
+    async claimAction(key, by, at, ttlMs) {
+      const atMs = toMs(at, 'claim time');
+      if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`A claim lifetime must be a positive number of milliseconds, not ${ttlMs}.`);
+      latestClaimAt = Math.max(latestClaimAt, atMs);
+      maybeSweep();
+      const pk = tableKey(key);
+      const row = {
+        partitionKey: pk,
+        rowKey: '',
+        ...defined({ key: text('claim key', key), byObjectId: text('claimant id', by.objectId), byName: text('claimant name', by.name), at, expiresAt: isoOf(atMs + ttlMs) }),
+      };
+      return rounds('claim the action', async () => {
+        if ((await insert('claims', row)) !== false) return { claimed: true } as const;
+        const held = await get('claims', pk, '');
+        if (!held) return AGAIN; // released in between: try the insert again
+        // A claim whose holder died (never completed or released) lapses at its expiry; taking
+        // it over is a Replace with the ETag read, so of two takers exactly one gets it.
+        if (Date.parse(str(held.expiresAt) ?? '') <= atMs) return (await update('claims', row, held.etag, 'Replace')) ? ({ claimed: true } as const) : AGAIN;
+        return compact({
+          claimed: false as const,
+          by: compact({ objectId: str(held.byObjectId), name: str(held.byName) }),
+          at: str(held.at)!,
+          result: str(held.result),
+        });
+      });
+    },
+
+    async completeAction(key, result) {
+      // A merge of one property on the claim, if it is still there: nothing read, nothing undone.
+      await expect(t.claims.updateEntity({ partitionKey: tableKey(key), rowKey: '', result: text('claim result', result)! }, 'Merge', { etag: '*' }), 404);
+    },
+
+    async releaseAction(key) {
+      await remove('claims', tableKey(key), '');
+    },
+
+    async isNonceUsed(nonce) {
+      const e = await get('nonces', tableKey(nonce), '');
+      return e !== undefined && Date.parse(str(e.expiresAt) ?? '') > clock.now();
+    },
+
+    async markNonceUsed(nonce, expiresAt) {
+      const expires = canonicalInstant(expiresAt, 'nonce expiry');
+      maybeSweep();
+      await insert('nonces', { partitionKey: tableKey(nonce), rowKey: '', nonce: text('nonce', nonce)!, expiresAt: expires });
+    },
+
+    async addPendingOperation(op) {
+      maybeSweep();
+      const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
+      // A retried add finds the row there (409) and changes nothing.
+      await insert('operations', {
+        partitionKey: OPERATION,
+        rowKey: tableKey(op.id),
+        id: text('operation id', op.id)!,
+        createdAt: op.createdAt,
+        reported: false,
+        ...jsonProps('data', `pending operation ${op.id}`, data),
+      });
+    },
+
+    async listUnreportedOperations() {
+      const rows = await list('operations', odata`PartitionKey eq ${OPERATION} and reported eq false`);
+      return rows.map(operationOf).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    async leasePendingOperation(id, owner, until, now) {
+      const untilIso = canonicalInstant(until, 'lease end');
+      const nowMs = toMs(now, 'current time');
+      return rounds('take the refresh lease', async () => {
+        const e = await get('operations', OPERATION, tableKey(id));
+        if (!e || e.reported === true) return false;
+        const holder = str(e.leaseOwner);
+        const heldUntil = Date.parse(str(e.leaseUntil) ?? '');
+        if (holder !== undefined && holder !== owner && !Number.isNaN(heldUntil) && heldUntil > nowMs) return false;
+        // Free, lapsed or ours: take or extend it with the ETag read, so of two takers one wins.
+        return (await update('operations', { partitionKey: OPERATION, rowKey: e.rowKey!, leaseOwner: text('lease owner', owner)!, leaseUntil: untilIso }, e.etag)) ? true : AGAIN;
+      });
+    },
+
+    async markOperationReported(id, at) {
+      const atIso = canonicalInstant(at, 'report time');
+      return rounds('mark the refresh reported', async () => {
+        const e = await get('operations', OPERATION, tableKey(id));
+        if (!e || e.reported === true) return false;
+        return (await update('operations', { partitionKey: OPERATION, rowKey: e.rowKey!, reported: true, reportedAt: atIso }, e.etag)) ? true : AGAIN;
+      });
+    },
+
+    async upsertConversation(ref: StoredConversationReference, at) {
+      const id = ref?.conversation?.id;
+      if (typeof id !== 'string' || id === '') throw new Error('A conversation reference without conversation.id cannot be stored; pass the reference from the incoming activity.');
+      // The newest reference of a conversation is the right one, whoever writes it.
+      await t.conversations.upsertEntity({ partitionKey: tableKey(id), rowKey: '', id, updatedAt: at, ...jsonProps('ref', `reference of conversation ${id.slice(0, 80)}`, ref) }, 'Replace');
+    },
+
+    async getConversation(conversationId) {
+      const e = await get('conversations', tableKey(conversationId), '');
+      return e ? readJson<StoredConversationReference>(e, 'ref') : undefined;
+    },
+
+    async removeConversation(conversationId) {
+      let removed = 0;
+      for (const sub of await list('subscriptions', odata`PartitionKey eq ${SUBSCRIPTION} and conversationId eq ${conversationId}`, ['PartitionKey', 'RowKey', 'id'])) {
+        await deleteOpenRunsOf(str(sub.id)!);
+        if (await remove('subscriptions', SUBSCRIPTION, sub.rowKey!)) removed++;
+      }
+      await remove('conversations', tableKey(conversationId), '');
+      return removed;
+    },
+
+    async addSubscription(sub) {
+      if ((await insert('subscriptions', subscriptionRow(sub))) === false) throw new Error(`A subscription with the id ${sub.id} exists already; subscriptions get a new random id each.`);
+    },
+
+    async listSubscriptions(filter = {}) {
+      let q = odata`PartitionKey eq ${SUBSCRIPTION}`;
+      if (filter.conversationId !== undefined) q += ` and ${odata`conversationId eq ${filter.conversationId}`}`;
+      if (filter.enabledOnly) q += ' and enabled eq true';
+      const subs = (await list('subscriptions', q)).map(subscriptionOf);
+      return subs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    async deleteSubscription(id) {
+      await deleteOpenRunsOf(id);
+      return remove('subscriptions', SUBSCRIPTION, tableKey(id));
+    },
+
+    async disableSubscriptionsOf(conversationId, reason) {
+      const why = text('reason a subscription is paused', reason)!;
+      let disabled = 0;
+      for (const row of await list('subscriptions', odata`PartitionKey eq ${SUBSCRIPTION} and conversationId eq ${conversationId} and enabled eq true`, ['PartitionKey', 'RowKey'])) {
+        const changed = await rounds('pause the subscription', async () => {
+          const e = await get('subscriptions', SUBSCRIPTION, row.rowKey!);
+          if (!e || e.enabled !== true) return false;
+          return (await update('subscriptions', { partitionKey: SUBSCRIPTION, rowKey: row.rowKey!, enabled: false, disabledReason: why }, e.etag)) ? true : AGAIN;
+        });
+        if (changed) disabled++;
+      }
+      return disabled;
+    },
+
+    async claimDigestRun(subscriptionId, runAt, owner) {
+      const at = canonicalInstant(runAt, 'digest run time');
+      maybeSweep();
+      const sub = await get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId));
+      if (!sub) return false;
+      const rowKey = runKey(at, subscriptionId);
+      // The claim: exactly one insert of the open row succeeds.
+      const etag = await insert('digestruns', { partitionKey: OPEN, rowKey, subscriptionId, runAt: at, owner: text('run owner', owner)!, claimedAt: isoOf(clock.now()), completed: false });
+      if (etag === false) return false;
+      // A run finished long ago has no open row any more, but its done row says so.
+      if (await get('digestruns', DONE, rowKey)) {
+        await remove('digestruns', OPEN, rowKey, etag);
+        return false;
+      }
+      await rounds('record the run on the subscription', async () => {
+        const e = await get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId));
+        const last = Date.parse(str(e?.lastRunAt) ?? '');
+        if (!e || (!Number.isNaN(last) && last >= Date.parse(at))) return undefined;
+        return (await update('subscriptions', { partitionKey: SUBSCRIPTION, rowKey: e.rowKey!, lastRunAt: at }, e.etag)) ? undefined : AGAIN;
+      });
+      return true;
+    },
+
+    async completeDigestRun(subscriptionId, runAt, outcome, snapshot) {
+      const at = canonicalInstant(runAt, 'digest run time');
+      const rowKey = runKey(at, subscriptionId);
+      if (snapshot !== undefined) {
+        const props = jsonProps('snapshot', `digest snapshot of subscription ${subscriptionId}`, snapshot);
+        await rounds('store the digest snapshot', async () => {
+          const e = await get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId));
+          if (!e) return undefined; // deleted meanwhile: nothing to keep it for
+          // Replace (old parts of a longer snapshot must go) with the ETag read.
+          return (await update('subscriptions', { ...withoutJson(e, 'snapshot'), ...props, partitionKey: SUBSCRIPTION, rowKey: e.rowKey! }, e.etag, 'Replace')) ? undefined : AGAIN;
+        });
+      }
+      // Three steps, each safe to be cut short: the open row is marked finished (no longer listed,
+      // still blocking a claim), the done row written, then the open row deleted.
+      const completedAt = isoOf(clock.now());
+      const open = await get('digestruns', OPEN, rowKey);
+      if (open) await update('digestruns', { partitionKey: OPEN, rowKey, completed: true, outcome, completedAt }, open.etag);
+      await t.digestruns.upsertEntity(doneRow(subscriptionId, at, str(open?.owner) ?? '', outcome, completedAt), 'Replace');
+      if (open) await remove('digestruns', OPEN, rowKey);
+    },
+
+    async listIncompleteDigestRuns() {
+      const rows = await list('digestruns', odata`PartitionKey eq ${OPEN} and completed eq false`, ['subscriptionId', 'runAt', 'owner']);
+      return rows
+        .map((r) => ({ subscriptionId: str(r.subscriptionId)!, runAt: str(r.runAt)!, owner: str(r.owner)! }))
+        .sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
+    },
+
+    async close() {
+      closed = true;
+      await sweeping;
+    },
+  };
+  return store;
+}

@@ -1,0 +1,509 @@
+// The BotStore contract: what every backend must do, run against each of them (contract.test.ts).
+// Several instances of a backend on one shared location stand in for several bot processes: two
+// SQLite stores on one file, two Table Storage clients on one Azurite. Times that decide expiry
+// are passed in (claims, leases) or come from a clock the test moves (nonces), so expiry and
+// takeover are tested without waiting.
+//
+// The races run the two instances' calls together, many times over: a backend that decides a
+// claim, a lease or a "mark once" from what it read a moment earlier, instead of from a
+// conditional write, lets both win at least once in those rounds.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { OperationHandle } from '../../bot/azure/api';
+import type { Clock } from '../../bot/security/clock';
+import type { BotStore, PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
+
+/** The contract's tests are dated early March 2025; a store's own clock stands there too unless a test moves it. */
+export const CONTRACT_NOW = '2025-03-05T12:00:00.000Z';
+
+export interface StoreBackend {
+  readonly name: string;
+  /** Once before the backend's tests (start a server). */
+  setUp?(): Promise<void>;
+  tearDown?(): Promise<void>;
+  /** A new, empty shared location for the next test. */
+  fresh(): Promise<void>;
+  /** One more instance on the current shared location, on the given clock. */
+  open(opts: { clock: Clock }): Promise<BotStore>;
+  /** Rounds per race: more where a round is cheap. */
+  readonly raceRounds: number;
+}
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures');
+const readJson = <T>(...p: string[]): T => JSON.parse(fs.readFileSync(path.join(FIXTURES, ...p), 'utf8')) as T;
+
+/** The conversation reference the bot keeps when it is added to a team (from the real activity). */
+export function teamConversation(): StoredConversationReference {
+  const a = readJson<Record<string, any>>('teams', 'conversationUpdate-bot-added-to-team.docs.json'); // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { activityId: a.id, user: a.from, bot: a.recipient, conversation: a.conversation, channelId: a.channelId, serviceUrl: a.serviceUrl };
+}
+
+/** A refresh in flight, as the ARM client hands it back for the official RefreshAlert example. */
+export function refreshHandle(): OperationHandle {
+  const ex = readJson<any>('arm', 'examples', 'RefreshAlert.json'); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = ex.responses['202'];
+  return {
+    location: r.headers.Location.replace('{operationId}', 'op-1'),
+    scope: ex.parameters.scope,
+    alertId: ex.parameters.alertId,
+    operationId: 'op-1',
+    startedAt: '2025-03-01T12:00:00.000Z',
+    initial: r.body,
+  };
+}
+
+export function pendingOp(id: string, ref = teamConversation()): PendingOperation {
+  return { id, handle: refreshHandle(), requester: { objectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b', name: 'Megan Bowen' }, conversation: ref, cardActivityId: '1:1abc', replyToId: '1669827773000', createdAt: '2025-03-01T12:00:01.000Z' };
+}
+
+export function subscription(id: string, conversationId: string, extra: Partial<Subscription> = {}): Subscription {
+  return {
+    id,
+    conversationId,
+    cron: '0 9 * * 1-5',
+    label: 'weekdays at 09:00',
+    timeZone: 'Europe/Amsterdam',
+    scopes: ['subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f'],
+    severity: 'High',
+    mode: 'changes',
+    createdBy: { objectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b', name: 'Megan Bowen' },
+    createdAt: '2025-03-01T12:00:00.000Z',
+    enabled: true,
+    ...extra,
+  };
+}
+
+/** A clock the test moves by hand. */
+export function manualClock(start: string): Clock & { set(iso: string): void; advance(ms: number): void } {
+  let now = Date.parse(start);
+  return {
+    now: () => now,
+    set: (iso) => {
+      now = Date.parse(iso);
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+const DISMISS_KEY = 'dismiss:subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f:toomanyownersassignedtoresource';
+
+export function botStoreContract(backend: StoreBackend): void {
+  describe(`BotStore contract: ${backend.name}`, function () {
+    this.timeout(30_000);
+    const opened: BotStore[] = [];
+    const open = async (opts?: { clock?: Clock }) => {
+      const s = await backend.open({ clock: opts?.clock ?? manualClock(CONTRACT_NOW) });
+      opened.push(s);
+      return s;
+    };
+    /** Two instances on one location, as two bot processes. */
+    const two = async (opts?: { clock?: Clock }) => [await open(opts), await open(opts)] as const;
+
+    before(async () => backend.setUp?.());
+    after(async () => backend.tearDown?.());
+    beforeEach(async () => backend.fresh());
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    describe('secrets', () => {
+      it('ensureSecret keeps the first value, across instances and reopening', async () => {
+        const [a, b] = await two();
+        assert.equal(await a.getSecret('actionSigningKey'), undefined);
+        assert.equal(await a.ensureSecret('actionSigningKey', () => 'first-value'), 'first-value');
+        let called = 0;
+        assert.equal(await b.ensureSecret('actionSigningKey', () => (called++, 'second-value')), 'first-value');
+        assert.equal(called, 0);
+        await a.close();
+        assert.equal(await (await open()).getSecret('actionSigningKey'), 'first-value');
+      });
+
+      it('race: instances starting together agree on one generated value', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const [va, vb] = await Promise.all([a.ensureSecret(`key-${i}`, () => `from-a-${i}`), b.ensureSecret(`key-${i}`, () => `from-b-${i}`)]);
+          assert.equal(va, vb, `round ${i}`);
+          assert.equal(await b.getSecret(`key-${i}`), va);
+        }
+      });
+
+      it('refuses an empty generated value', async () => {
+        await assert.rejects((await open()).ensureSecret('k', () => ''), /must return a non-empty string/);
+      });
+    });
+
+    describe('audit', () => {
+      it('appends entries with ids and returns the latest first, without empty fields', async () => {
+        const s = await open();
+        const id1 = await s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'refused', actorName: 'Megan Bowen', detail: 'You need Owner or User Access Administrator on subscriptions/x; you have Reader there.' });
+        const id2 = await s.appendAudit({
+          at: '2025-03-01T12:01:00.000Z',
+          actorObjectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b',
+          actorName: 'Megan Bowen',
+          tenantId: 'b28fdbfd-2b78-4f93-b0f8-8881793f0f8f',
+          action: 'remediate',
+          scope: 'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f',
+          alertId: 'TooManyOwnersAssignedToResource',
+          incidentId: '0e4bbd9d-e6d4-4b96-b7d3-2e2b1d8a1b5f',
+          result: 'succeeded',
+          armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000',
+          conversationId: '19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2',
+        });
+        assert.ok(id2 > id1);
+        const latest = await s.latestAudit(10);
+        assert.deepEqual(latest.map((e) => e.id), [id2, id1]);
+        assert.equal(latest[0]!.incidentId, '0e4bbd9d-e6d4-4b96-b7d3-2e2b1d8a1b5f');
+        assert.equal(latest[0]!.conversationId, '19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2');
+        assert.ok(!('scope' in latest[1]!), 'absent fields stay absent');
+        assert.equal((await s.latestAudit(1)).length, 1);
+        assert.deepEqual(await s.latestAudit(0), []);
+      });
+
+      it('the latest n across days and instances, newest first', async () => {
+        const [a, b] = await two();
+        const days = ['2025-02-27', '2025-02-28', '2025-03-01', '2025-03-02'];
+        for (const [i, day] of days.entries()) {
+          await (i % 2 ? b : a).appendAudit({ at: `${day}T00:00:00.000Z`, action: 'dismiss', result: 'succeeded', detail: `${day} early` });
+          await (i % 2 ? a : b).appendAudit({ at: `${day}T23:59:59.000Z`, action: 'dismiss', result: 'succeeded', detail: `${day} late` });
+        }
+        assert.deepEqual(
+          (await a.latestAudit(5)).map((e) => e.detail),
+          ['2025-03-02 late', '2025-03-02 early', '2025-03-01 late', '2025-03-01 early', '2025-02-28 late'],
+        );
+        assert.equal((await b.latestAudit(100)).length, 8);
+      });
+    });
+
+    describe('action claims', () => {
+      it('the first click wins; the second sees who and when, then the result once completed', async () => {
+        const s = await open();
+        assert.deepEqual(await s.claimAction(DISMISS_KEY, { objectId: 'a', name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000), { claimed: true });
+        assert.deepEqual(await s.claimAction(DISMISS_KEY, { objectId: 'b', name: 'Alex Wilber' }, '2025-03-01T12:00:01.000Z', 60_000), {
+          claimed: false,
+          by: { objectId: 'a', name: 'Megan Bowen' },
+          at: '2025-03-01T12:00:00.000Z',
+        });
+        await s.completeAction(DISMISS_KEY, 'dismissed');
+        const again = await s.claimAction(DISMISS_KEY, { name: 'Alex Wilber' }, '2025-03-01T12:00:02.000Z', 60_000);
+        assert.equal(!again.claimed && again.result, 'dismissed');
+        await s.completeAction('never-claimed', 'dismissed'); // harmless
+        assert.equal((await s.claimAction('never-claimed', { name: 'x' }, '2025-03-01T12:00:02.000Z', 60_000)).claimed, true);
+      });
+
+      it('race: of two instances claiming one key at once, exactly one wins and the loser names the winner', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const k = `${DISMISS_KEY}#${i}`;
+          const [ra, rb] = await Promise.all([
+            a.claimAction(k, { objectId: 'a', name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000),
+            b.claimAction(k, { objectId: 'b', name: 'Alex Wilber' }, '2025-03-01T12:00:00.000Z', 60_000),
+          ]);
+          assert.equal([ra, rb].filter((r) => r.claimed).length, 1, `round ${i}: exactly one winner`);
+          const loser = ra.claimed ? rb : ra;
+          assert.equal(!loser.claimed && loser.by.name, ra.claimed ? 'Megan Bowen' : 'Alex Wilber');
+        }
+      });
+
+      it('a released claim can be taken again; an expired one is taken over', async () => {
+        const s = await open();
+        await s.claimAction(DISMISS_KEY, { name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000);
+        await s.releaseAction(DISMISS_KEY);
+        await s.releaseAction(DISMISS_KEY); // releasing twice is harmless
+        assert.equal((await s.claimAction(DISMISS_KEY, { name: 'Alex Wilber' }, '2025-03-01T12:00:01.000Z', 60_000)).claimed, true);
+        // Alex's process dies mid-action: after the claim's lifetime someone else may try.
+        assert.equal((await s.claimAction(DISMISS_KEY, { name: 'Megan Bowen' }, '2025-03-01T12:01:00.999Z', 60_000)).claimed, false);
+        assert.equal((await s.claimAction(DISMISS_KEY, { name: 'Megan Bowen' }, '2025-03-01T12:01:01.000Z', 60_000)).claimed, true);
+        const after = await s.claimAction(DISMISS_KEY, { name: 'Alex Wilber' }, '2025-03-01T12:01:02.000Z', 60_000);
+        assert.equal(!after.claimed && after.by.name, 'Megan Bowen');
+      });
+
+      it('race: of two instances taking over one expired claim at once, exactly one gets it', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const k = `${DISMISS_KEY}#expired-${i}`;
+          assert.equal((await a.claimAction(k, { name: 'dead process' }, '2025-03-01T12:00:00.000Z', 1000)).claimed, true);
+          const [ra, rb] = await Promise.all([
+            a.claimAction(k, { name: 'Megan Bowen' }, '2025-03-01T12:05:00.000Z', 60_000),
+            b.claimAction(k, { name: 'Alex Wilber' }, '2025-03-01T12:05:00.000Z', 60_000),
+          ]);
+          assert.equal([ra, rb].filter((r) => r.claimed).length, 1, `round ${i}: exactly one takes the expired claim over`);
+          const loser = ra.claimed ? rb : ra;
+          assert.equal(!loser.claimed && loser.by.name, ra.claimed ? 'Megan Bowen' : 'Alex Wilber');
+        }
+      });
+
+      it('refuses a claim time that is not an ISO date-time, and a lifetime that is not positive', async () => {
+        const s = await open();
+        await assert.rejects(s.claimAction(DISMISS_KEY, {}, 'yesterday', 1000), /not an ISO date-time/);
+        await assert.rejects(s.claimAction(DISMISS_KEY, {}, '2025-03-01T12:00:00.000Z', 0), /positive number/);
+      });
+
+      it('keys with characters a key store may not like stay distinct', async () => {
+        const s = await open();
+        const keys = ['a/b', 'a%2Fb', 'a#b', 'a?b', 'a\\b', 'a\u0001b', `long:${'x'.repeat(2000)}`, `long:${'x'.repeat(1999)}y`];
+        for (const k of keys) assert.equal((await s.claimAction(k, { name: k.slice(0, 10) }, '2025-03-01T12:00:00.000Z', 60_000)).claimed, true, k.slice(0, 20));
+        for (const k of keys) {
+          const again = await s.claimAction(k, { name: 'other' }, '2025-03-01T12:00:01.000Z', 60_000);
+          assert.equal(!again.claimed && again.by.name, k.slice(0, 10));
+        }
+      });
+    });
+
+    describe('nonces', () => {
+      it('used once marked, shared across instances, and no longer after expiry', async () => {
+        const clock = manualClock('2025-03-01T12:00:00Z');
+        const [a, b] = await two({ clock });
+        assert.equal(await a.isNonceUsed('n1'), false);
+        await a.markNonceUsed('n1', '2025-03-01T13:00:00.000Z');
+        await a.markNonceUsed('n1', '2025-03-01T13:00:00.000Z');
+        assert.equal(await b.isNonceUsed('n1'), true);
+        clock.advance(60 * 60 * 1000);
+        await b.markNonceUsed('n2', '2025-03-08T12:00:00.000Z');
+        assert.equal(await a.isNonceUsed('n1'), false, 'expired');
+        assert.equal(await a.isNonceUsed('n2'), true);
+      });
+    });
+
+    describe('pending operations', () => {
+      it('stores the handle and conversation and lists unreported ones, oldest first', async () => {
+        const s = await open();
+        const op = pendingOp('7d0c0a2e-0001-4000-8000-000000000001');
+        const older = { ...pendingOp('7d0c0a2e-0002-4000-8000-000000000002'), createdAt: '2025-03-01T11:00:00.000Z' };
+        await s.addPendingOperation(op);
+        await s.addPendingOperation(op); // a retried add is harmless
+        await s.addPendingOperation(older);
+        assert.deepEqual(await s.listUnreportedOperations(), [older, op]);
+      });
+
+      it('lease: free → taken; held by another → refused; ours → extended; expired → taken over', async () => {
+        const s = await open();
+        const id = 'op-lease';
+        await s.addPendingOperation(pendingOp(id));
+        assert.equal(await s.leasePendingOperation(id, 'proc-a', '2025-03-01T12:01:00.000Z', '2025-03-01T12:00:00.000Z'), true);
+        assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:01:30.000Z', '2025-03-01T12:00:30.000Z'), false);
+        assert.equal(await s.leasePendingOperation(id, 'proc-a', '2025-03-01T12:02:00.000Z', '2025-03-01T12:00:59.000Z'), true);
+        assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:01:59.999Z'), false);
+        // proc-a died; once its lease runs out the restarted process takes over.
+        assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'), true);
+        const [listed] = await s.listUnreportedOperations();
+        assert.equal(listed!.leaseOwner, 'proc-b');
+        assert.equal(listed!.leaseUntil, '2025-03-01T12:03:00.000Z');
+        // A lease ended early (a planned stop hands it over) is free at once.
+        assert.equal(await s.leasePendingOperation(id, 'proc-b', '2025-03-01T12:02:10.000Z', '2025-03-01T12:02:10.000Z'), true);
+        assert.equal(await s.leasePendingOperation(id, 'proc-c', '2025-03-01T12:03:10.000Z', '2025-03-01T12:02:10.000Z'), true);
+        assert.equal(await s.leasePendingOperation('no-such-op', 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'), false);
+      });
+
+      it('race: of two instances taking one free lease at once, exactly one gets it', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const id = `op-free-${i}`;
+          await a.addPendingOperation(pendingOp(id));
+          const got = await Promise.all([
+            a.leasePendingOperation(id, 'proc-a', '2025-03-01T12:01:00.000Z', '2025-03-01T12:00:00.000Z'),
+            b.leasePendingOperation(id, 'proc-b', '2025-03-01T12:01:00.000Z', '2025-03-01T12:00:00.000Z'),
+          ]);
+          assert.equal(got.filter(Boolean).length, 1, `round ${i}: exactly one lease holder`);
+        }
+      });
+
+      it('race: of two instances taking over a lapsed lease at once, exactly one gets it', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const id = `op-lapsed-${i}`;
+          await a.addPendingOperation(pendingOp(id));
+          assert.equal(await a.leasePendingOperation(id, 'dead-process', '2025-03-01T12:01:00.000Z', '2025-03-01T12:00:00.000Z'), true);
+          const got = await Promise.all([
+            a.leasePendingOperation(id, 'proc-a', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'),
+            b.leasePendingOperation(id, 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'),
+          ]);
+          assert.equal(got.filter(Boolean).length, 1, `round ${i}: exactly one takes the lapsed lease over`);
+          const [op] = (await a.listUnreportedOperations()).filter((o) => o.id === id);
+          assert.equal(op!.leaseOwner, got[0] ? 'proc-a' : 'proc-b', 'the store names the winner');
+        }
+      });
+
+      it('race: markOperationReported succeeds exactly once, and a reported operation is no longer listed or leased', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const id = `op-r-${i}`;
+          await a.addPendingOperation(pendingOp(id));
+          const results = await Promise.all([a.markOperationReported(id, '2025-03-01T12:05:00.000Z'), b.markOperationReported(id, '2025-03-01T12:05:00.001Z')]);
+          assert.deepEqual([...results].sort(), [false, true], `round ${i}`);
+          assert.equal(await a.markOperationReported(id, '2025-03-01T12:06:00.000Z'), false);
+          assert.equal(await b.leasePendingOperation(id, 'proc-c', '2025-03-01T13:00:00.000Z', '2025-03-01T12:10:00.000Z'), false);
+        }
+        assert.deepEqual(await b.listUnreportedOperations(), []);
+        assert.equal(await a.markOperationReported('no-such-op', '2025-03-01T12:06:00.000Z'), false);
+      });
+    });
+
+    describe('conversations and subscriptions', () => {
+      it('upserts and reads back a conversation reference', async () => {
+        const [a, b] = await two();
+        const ref = teamConversation();
+        await a.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+        await b.upsertConversation({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/emea/' }, '2025-03-02T12:00:00.000Z');
+        assert.deepEqual(await a.getConversation(ref.conversation.id), { ...ref, serviceUrl: 'https://smba.trafficmanager.net/emea/' });
+        assert.equal(await a.getConversation('19:unknown@thread.tacv2'), undefined);
+        await assert.rejects(a.upsertConversation({ ...ref, conversation: { id: '' } }, '2025-03-02T12:00:00.000Z'), /without conversation\.id/);
+      });
+
+      it('adds, filters, disables and deletes subscriptions, keeping scopes, createdBy and snapshot', async () => {
+        const [s, other] = await two();
+        const conv = teamConversation().conversation.id;
+        const one = subscription('sub-1', conv, { lastSnapshot: { alerts: [{ id: 'TooManyOwnersAssignedToResource', incidents: 3 }] } });
+        const two_ = subscription('sub-2', conv, { createdAt: '2025-03-01T12:00:01.000Z', scopes: [], severity: undefined, mode: 'always' });
+        const three = subscription('sub-3', '29:personal-chat', { createdAt: '2025-03-01T12:00:02.000Z' });
+        for (const sub of [three, one, two_]) await s.addSubscription(sub);
+        const { severity: _drop, ...twoStored } = two_;
+        assert.deepEqual(await other.listSubscriptions(), [one, twoStored, three], 'oldest first, on every instance');
+        assert.deepEqual((await s.listSubscriptions({ conversationId: conv })).map((x) => x.id), ['sub-1', 'sub-2']);
+        await assert.rejects(s.addSubscription(one));
+
+        assert.equal(await other.disableSubscriptionsOf(conv, 'The bot was removed from this team.'), 2);
+        assert.equal(await s.disableSubscriptionsOf(conv, 'again'), 0);
+        assert.deepEqual((await s.listSubscriptions({ enabledOnly: true })).map((x) => x.id), ['sub-3']);
+        const [disabled] = await s.listSubscriptions({ conversationId: conv });
+        assert.equal(disabled!.enabled, false);
+        assert.equal(disabled!.disabledReason, 'The bot was removed from this team.');
+        assert.deepEqual(disabled!.lastSnapshot, one.lastSnapshot, 'pausing keeps the snapshot');
+
+        assert.equal(await other.deleteSubscription('sub-3'), true);
+        assert.equal(await s.deleteSubscription('sub-3'), false);
+      });
+
+      it('race: two instances pausing one conversation count each subscription once', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < 6; i++) await a.addSubscription(subscription(`sub-${i}`, 'c1', { createdAt: `2025-03-01T12:00:0${i}.000Z` }));
+        const counts = await Promise.all([a.disableSubscriptionsOf('c1', 'gone (a)'), b.disableSubscriptionsOf('c1', 'gone (b)')]);
+        assert.equal(counts[0] + counts[1], 6);
+        assert.deepEqual(await a.listSubscriptions({ enabledOnly: true }), []);
+      });
+
+      it('removeConversation removes the reference, its subscriptions and their runs, and nothing else', async () => {
+        const s = await open();
+        const ref = teamConversation();
+        await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+        await s.upsertConversation({ ...ref, conversation: { id: '29:personal-chat' } }, '2025-03-01T12:00:00.000Z');
+        await s.addSubscription(subscription('sub-1', ref.conversation.id));
+        await s.addSubscription(subscription('sub-2', ref.conversation.id));
+        await s.addSubscription(subscription('sub-3', '29:personal-chat'));
+        assert.equal(await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a'), true);
+        assert.equal(await s.claimDigestRun('sub-3', '2025-03-03T08:00:00.000Z', 'proc-a'), true);
+        assert.equal(await s.removeConversation(ref.conversation.id), 2);
+        assert.equal(await s.getConversation(ref.conversation.id), undefined);
+        assert.ok(await s.getConversation('29:personal-chat'));
+        assert.deepEqual((await s.listSubscriptions()).map((x) => x.id), ['sub-3']);
+        assert.deepEqual(await s.listIncompleteDigestRuns(), [{ subscriptionId: 'sub-3', runAt: '2025-03-03T08:00:00.000Z', owner: 'proc-a' }]);
+        assert.equal(await s.removeConversation(ref.conversation.id), 0);
+      });
+    });
+
+    describe('digest runs', () => {
+      it('claimDigestRun is true once per (subscription, instant), however the instant is spelled, across instances', async () => {
+        const [a, b] = await two();
+        await a.addSubscription(subscription('sub-1', 'c1'));
+        assert.equal(await a.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a'), true);
+        assert.equal(await b.claimDigestRun('sub-1', '2025-03-03T08:00:00Z', 'proc-b'), false);
+        assert.equal(await b.claimDigestRun('sub-1', '2025-03-03T09:00:00+01:00', 'proc-b'), false);
+        assert.equal(await b.claimDigestRun('sub-1', '2025-03-04T08:00:00.000Z', 'proc-b'), true);
+        assert.equal(await b.claimDigestRun('no-such-sub', '2025-03-04T08:00:00.000Z', 'proc-b'), false);
+        const [sub] = await a.listSubscriptions();
+        assert.equal(sub!.lastRunAt, '2025-03-04T08:00:00.000Z');
+        // An earlier instant claimed late does not move lastRunAt back.
+        assert.equal(await b.claimDigestRun('sub-1', '2025-03-02T08:00:00.000Z', 'proc-b'), true);
+        assert.equal((await a.listSubscriptions())[0]!.lastRunAt, '2025-03-04T08:00:00.000Z');
+      });
+
+      it('a finished run cannot be claimed again, by any instance', async () => {
+        const [a, b] = await two();
+        await a.addSubscription(subscription('sub-1', 'c1'));
+        assert.equal(await a.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a'), true);
+        await a.completeDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'sent', { v: 1 });
+        assert.equal(await b.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-b'), false);
+        assert.equal(await a.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a'), false);
+        assert.deepEqual(await b.listIncompleteDigestRuns(), []);
+      });
+
+      it('race: of two instances claiming one run at once, exactly one gets it', async () => {
+        const [a, b] = await two();
+        await a.addSubscription(subscription('sub-1', 'c1'));
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const runAt = new Date(Date.parse('2025-03-03T08:00:00.000Z') + i * 3600_000).toISOString();
+          const got = await Promise.all([a.claimDigestRun('sub-1', runAt, 'proc-a'), b.claimDigestRun('sub-1', runAt, 'proc-b')]);
+          assert.equal(got.filter(Boolean).length, 1, `round ${i}: exactly one claims ${runAt}`);
+        }
+        assert.equal((await a.listIncompleteDigestRuns()).length, backend.raceRounds);
+      });
+
+      it('a run left incomplete is listed for recovery until completed, and completion stores the snapshot', async () => {
+        const [s, other] = await two();
+        await s.addSubscription(subscription('sub-1', 'c1'));
+        await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
+        await s.claimDigestRun('sub-1', '2025-03-04T08:00:00.000Z', 'proc-a');
+        await s.completeDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'sent', { alerts: ['TooManyOwnersAssignedToResource'] });
+        assert.deepEqual(await other.listIncompleteDigestRuns(), [{ subscriptionId: 'sub-1', runAt: '2025-03-04T08:00:00.000Z', owner: 'proc-a' }]);
+        await other.completeDigestRun('sub-1', '2025-03-04T08:00:00Z', 'skipped');
+        assert.deepEqual(await s.listIncompleteDigestRuns(), []);
+        const [sub] = await s.listSubscriptions();
+        assert.deepEqual(sub!.lastSnapshot, { alerts: ['TooManyOwnersAssignedToResource'] }, 'no snapshot given keeps the last one');
+        assert.equal(sub!.lastRunAt, '2025-03-04T08:00:00.000Z');
+      });
+
+      it('a snapshot written after a pause keeps the pause', async () => {
+        const [a, b] = await two();
+        await a.addSubscription(subscription('sub-1', 'c1'));
+        await a.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
+        assert.equal(await b.disableSubscriptionsOf('c1', 'The bot was removed from this chat.'), 1);
+        await a.completeDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'sent', { v: 2 });
+        const [sub] = await b.listSubscriptions();
+        assert.equal(sub!.enabled, false);
+        assert.deepEqual(sub!.lastSnapshot, { v: 2 });
+      });
+
+      it('a snapshot of a few hundred kilobytes is kept whole', async () => {
+        const s = await open();
+        await s.addSubscription(subscription('sub-1', 'c1'));
+        const big = { scopes: Array.from({ length: 400 }, (_, i) => ({ scope: `subscriptions/${i}`, alerts: Array.from({ length: 10 }, (_, j) => `alert-${j} Contoso Produktion München ${'x'.repeat(60)}`) })) };
+        assert.ok(JSON.stringify(big).length > 200_000);
+        await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
+        await s.completeDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'sent', big);
+        assert.deepEqual((await s.listSubscriptions())[0]!.lastSnapshot, big);
+        // A smaller one replaces it entirely.
+        await s.claimDigestRun('sub-1', '2025-03-04T08:00:00.000Z', 'proc-a');
+        await s.completeDigestRun('sub-1', '2025-03-04T08:00:00.000Z', 'sent', { small: true });
+        assert.deepEqual((await s.listSubscriptions())[0]!.lastSnapshot, { small: true });
+      });
+    });
+
+    it('everything survives close and reopen', async () => {
+      const s = await open();
+      const ref = teamConversation();
+      await s.ensureSecret('actionSigningKey', () => 'k');
+      await s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'succeeded' });
+      await s.claimAction('k1', { name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 24 * 3600 * 1000);
+      await s.markNonceUsed('n1', '2099-01-01T00:00:00.000Z');
+      await s.addPendingOperation(pendingOp('op-1'));
+      await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+      await s.addSubscription(subscription('sub-1', ref.conversation.id));
+      await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
+      await s.close();
+      await s.close(); // closing twice is harmless
+
+      const r = await open();
+      assert.equal(await r.getSecret('actionSigningKey'), 'k');
+      assert.equal((await r.latestAudit(5)).length, 1);
+      const claim = await r.claimAction('k1', { name: 'Alex Wilber' }, '2025-03-01T12:30:00.000Z', 1000);
+      assert.equal(!claim.claimed && claim.by.name, 'Megan Bowen');
+      assert.equal(await r.isNonceUsed('n1'), true);
+      assert.deepEqual(await r.listUnreportedOperations(), [pendingOp('op-1')]);
+      assert.deepEqual(await r.getConversation(ref.conversation.id), ref);
+      assert.equal((await r.listSubscriptions()).length, 1);
+      assert.equal((await r.listIncompleteDigestRuns()).length, 1);
+    });
+  });
+}

@@ -4,7 +4,7 @@
 import type { DigestInput, DigestScopeInput, Severity } from '../../cards';
 import type { ConfiguredScope } from '../config';
 import type { ScopeAlerts } from '../core/reader';
-import { activeAlertCount, diffSnapshots, parseSnapshot, snapshotOf, type DigestDiff, type DigestSnapshot } from './diff';
+import { activeAlertCount, boundSnapshot, diffSnapshots, parseSnapshot, snapshotOf, type DigestDiff, type DigestSnapshot } from './diff';
 
 export interface DigestTarget {
   /** Normalised scope ids; empty means every configured scope. */
@@ -19,7 +19,7 @@ export interface ComposedDigest {
   /**
    * What to store for the next diff: this run's snapshot, with the previous entries of scopes that
    * could not be read carried over, so that a scope that failed once does not make all its alerts
-   * "new" next time.
+   * "new" next time. Bounded in size (boundSnapshot), so that any store can keep it.
    */
   snapshot: DigestSnapshot;
   /** Active alerts (matching the severity) on the scopes that were read. */
@@ -91,7 +91,7 @@ export function composeDigest(
   return {
     input: { scopes, diff, label, ...(target.severity ? { severity: target.severity } : {}), allClear: readable.length > 0 && activeCount === 0 },
     diff,
-    snapshot,
+    snapshot: boundSnapshot(snapshot),
     activeCount,
   };
 }

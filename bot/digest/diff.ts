@@ -196,6 +196,34 @@ export function diffSnapshots(previous: DigestSnapshot | undefined, current: Dig
   return diff;
 }
 
+/**
+ * Most characters of JSON a stored snapshot may take. A distributed store keeps a value in one
+ * entity (Table Storage: under 1 MiB, bot/store/table.ts takes up to 448,000 characters), and a
+ * tenant with many incidents could exceed that.
+ */
+export const MAX_SNAPSHOT_CHARS = 400_000;
+
+/**
+ * The snapshot within `maxChars` of JSON: the incident lists of the alerts with the most incidents
+ * become counts until it fits, so the next digest still tells when their number changed (as it does
+ * for alerts listed without their incidents), and everything else is compared as before.
+ */
+export function boundSnapshot(snapshot: DigestSnapshot, maxChars = MAX_SNAPSHOT_CHARS): DigestSnapshot {
+  let size = JSON.stringify(snapshot).length;
+  if (size <= maxChars) return snapshot;
+  const bounded: DigestSnapshot = { ...snapshot, scopes: snapshot.scopes.map((s) => ({ ...s, alerts: s.alerts.map((a) => ({ ...a })) })) };
+  const listed = bounded.scopes.flatMap((s) => s.alerts).filter((a) => a.incidents !== undefined && a.incidents.length > 0);
+  listed.sort((a, b) => b.incidents!.length - a.incidents!.length);
+  for (const alert of listed) {
+    if (size <= maxChars) break;
+    const before = JSON.stringify(alert).length;
+    alert.incidentCount = alert.incidents!.length;
+    delete alert.incidents;
+    size -= before - JSON.stringify(alert).length;
+  }
+  return bounded;
+}
+
 /** Active alerts in a snapshot, all scopes. */
 export function activeAlertCount(snapshot: DigestSnapshot): number {
   return snapshot.scopes.reduce((n, s) => n + s.alerts.length, 0);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Alert, AlertDefinition, AlertIncident } from '../../bot/azure/models';
-import { diffSnapshots, parseSnapshot, shouldSend, snapshotOf, type DigestSnapshot } from '../../bot/digest/diff';
+import { MAX_SNAPSHOT_CHARS, boundSnapshot, diffSnapshots, parseSnapshot, shouldSend, snapshotOf, type DigestSnapshot } from '../../bot/digest/diff';
+import { MAX_JSON_CHARS } from '../../bot/store/table';
 
 const EXAMPLES = path.join(__dirname, '..', 'fixtures', 'arm', 'examples');
 const SCOPE = 'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f';
@@ -184,6 +185,27 @@ describe('digest change detection', () => {
     const parsed = parseSnapshot(stored);
     assert.ok(parsed);
     assert.equal(diffSnapshots(parsed, two).changed, false);
+  });
+
+  it('bounds a huge snapshot by keeping counts for the alerts with the most incidents, and still sees their number change', () => {
+    assert.ok(MAX_SNAPSHOT_CHARS < MAX_JSON_CHARS, 'a bounded snapshot fits in one Table Storage entity');
+    const ids = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}-${String(i).padStart(6, '0')}-0b7f3266-7e06-4dd9-b25d`);
+    const scopes = Array.from({ length: 40 }, (_, i) => `subscriptions/${String(i).padStart(8, '0')}-766f-4003-8ae1-c4aeb893a99f`);
+    const huge = snapshotOf(scopes.map((scope, i) => ({ scope, alerts: [outsidePimAlert(scope, ids(i === 0 ? 9000 : 150, 'inc')), owners] })));
+    assert.ok(JSON.stringify(huge).length > MAX_SNAPSHOT_CHARS);
+    const bounded = boundSnapshot(huge);
+    assert.ok(JSON.stringify(bounded).length <= MAX_SNAPSHOT_CHARS);
+    const first = bounded.scopes[0]!.alerts.find((a) => a.alertId === 'AzureRolesAssignedOutsidePimAlert')!;
+    assert.deepEqual([first.incidents, first.incidentCount], [undefined, 9000], 'the largest list became a count');
+    assert.ok(bounded.scopes.some((s) => s.alerts.some((a) => a.incidents?.length === 150)), 'smaller lists are kept while it fits');
+    assert.equal(huge.scopes[0]!.alerts[0]!.incidents!.length, 9000, 'the input is not changed');
+    assert.equal(boundSnapshot(baseline), baseline, 'a snapshot that fits is kept as it is');
+
+    // The next run lists 9,001 incidents on that alert: the count changed, so the digest goes out.
+    const next = snapshotOf(scopes.map((scope, i) => ({ scope, alerts: [outsidePimAlert(scope, ids(i === 0 ? 9001 : 150, 'inc')), owners] })));
+    const diff = diffSnapshots(parseSnapshot(JSON.parse(JSON.stringify(bounded))), next);
+    assert.deepEqual(diff.changedCounts, [{ scope: scopes[0], alertId: 'AzureRolesAssignedOutsidePimAlert' }]);
+    assert.deepEqual([diff.newAlerts, diff.newIncidents, diff.resolvedIncidents], [[], [], []]);
   });
 
   it('treats a stored value that is not a snapshot as no snapshot', () => {

@@ -260,6 +260,31 @@ export function isLocalRun(env: Env): boolean {
   return str(env, 'PIM_SCOPES') === undefined;
 }
 
+/**
+ * The store settings alone (what `npm run store:copy` needs): DATA_DIR, PIM_STORE and the Table
+ * Storage settings, checked as loadConfig checks them.
+ */
+export function loadStoreSettings(env: Env, opts: { cwd?: string } = {}): { dataDir: string; store: StoreConfig; arm: ArmConfig } {
+  let arm: ArmConfig;
+  try {
+    arm = readArmConfig(env);
+  } catch (err) {
+    throw armConfigError(err);
+  }
+  return { dataDir: dataDirOf(env, opts.cwd), store: readStoreConfig(env, arm), arm };
+}
+
+function dataDirOf(env: Env, cwd?: string): string {
+  return path.resolve(cwd ?? process.cwd(), str(env, 'DATA_DIR') ?? 'data');
+}
+
+/** The ARM client owns the rules for its endpoint and credential; a violation names the variable. */
+function armConfigError(err: unknown): ConfigError {
+  const message = (err as Error).message;
+  const variable = /PIM_CREDENTIAL|AZURE_CLIENT_ID|ARM_ENDPOINT/.exec(message)?.[0] ?? 'ARM_ENDPOINT';
+  return new ConfigError(variable, message.replace(new RegExp(`^${variable}:?\\s*`), ''));
+}
+
 export function loadConfig(env: Env, opts: LoadOptions): Config {
   const mode: Config['mode'] = isLocalRun(env) ? 'local' : 'azure';
   const appId = str(env, 'MicrosoftAppId');
@@ -282,7 +307,6 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
   }
   const port = int(env, 'PORT', 3978, 0, 65535);
 
-  // The ARM client owns the rules for its endpoint and credential; a violation names the variable.
   let arm: ArmConfig;
   try {
     arm = readArmConfig(
@@ -291,9 +315,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
         : env,
     );
   } catch (err) {
-    const message = (err as Error).message;
-    const variable = /PIM_CREDENTIAL|AZURE_CLIENT_ID|ARM_ENDPOINT/.exec(message)?.[0] ?? 'ARM_ENDPOINT';
-    throw new ConfigError(variable, message.replace(new RegExp(`^${variable}:?\\s*`), ''));
+    throw armConfigError(err);
   }
 
   const scopes =
@@ -365,7 +387,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     authz: { mode: authzMode, operators, allowedTenants, cacheTtlMs: int(env, 'PIM_AUTHZ_CACHE_SECONDS', 300, 0, 3600) * 1000 },
     actionSecret,
     actionTtlMs: int(env, 'PIM_ACTION_TTL_HOURS', 168, 1, 24 * 90) * 3600_000,
-    dataDir: path.resolve(opts.cwd ?? process.cwd(), str(env, 'DATA_DIR') ?? 'data'),
+    dataDir: dataDirOf(env, opts.cwd),
     store: readStoreConfig(env, arm),
     timeZone,
     logLevel,

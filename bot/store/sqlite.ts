@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
 import { MAX_REFUSED_AUDIT_ENTRIES, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
-import type { AuditEntry, BotStore, NewPendingOperation, OperationEnd, OutcomeTask, OperationStep, PendingOperation, StoredConversationReference, Subscription } from './types';
+import type { AuditEntry, BotStore, NewPendingOperation, OperationEnd, OutcomeTask, OperationStep, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
   /** Folder for the database; created (mode 0700) if missing. Default `data` in the working directory. */
@@ -29,6 +29,8 @@ export interface SqliteBotStore extends BotStore {
   readonly file: string;
   /** The schema version after migrations. */
   readonly schemaVersion: number;
+  /** Everything store:copy carries to another backend, read in one transaction. */
+  readContents(): StoreContents;
 }
 
 export const DEFAULT_DB_FILE = 'pim-alerts.sqlite';
@@ -530,9 +532,35 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     if (snapshot !== undefined) stmts.setSnapshot.run(JSON.stringify(snapshot), subscriptionId);
   });
 
+  const readContents = db.transaction((): StoreContents => {
+    const now = clock.now();
+    const all = <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[];
+    return {
+      secrets: all<{ name: string; value: string }>('SELECT name, value FROM kv ORDER BY name'),
+      audit: all<AuditRow>('SELECT * FROM audit ORDER BY id').map((r) => ({ ...auditFromRow(r), id: r.id })),
+      conversations: all<{ ref: string; updated_at: string }>('SELECT ref, updated_at FROM conversations ORDER BY id').map((r) => ({
+        ref: JSON.parse(r.ref) as StoredConversationReference,
+        updatedAt: r.updated_at,
+      })),
+      subscriptions: all<SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id').map(subscriptionFromRow),
+      pendingOperations: stmts.unreported.all().map((r) => {
+        const { leaseOwner: _owner, leaseUntil: _until, ...op } = operationFromRow(r);
+        return op;
+      }),
+      claims: all<ClaimRow & { key: string; expires_ms: number }>('SELECT * FROM action_claims WHERE expires_ms > ? ORDER BY key', now).map((r) =>
+        compact({ key: r.key, by: compact({ objectId: opt(r.by_object_id), name: opt(r.by_name) }), at: r.at, expiresAt: new Date(r.expires_ms).toISOString(), result: opt(r.result) }),
+      ),
+      nonces: all<{ nonce: string; expires_ms: number }>('SELECT nonce, expires_ms FROM used_nonces WHERE expires_ms > ? ORDER BY nonce', now).map((r) => ({
+        nonce: r.nonce,
+        expiresAt: new Date(r.expires_ms).toISOString(),
+      })),
+    };
+  });
+
   return {
     file,
     schemaVersion,
+    readContents: () => readContents(),
 
     async getSecret(name) {
       return stmts.getSecret.get(name)?.value;

@@ -36,7 +36,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { Clock } from '../security/clock';
-import type { AuditEntry, BotStore, PendingOperation, StoredConversationReference, Subscription } from './types';
+import type { AuditEntry, BotStore, CopyReport, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export const DEFAULT_TABLE_PREFIX = 'pimalerts';
 
@@ -85,6 +85,8 @@ export interface TableBotStore extends BotStore {
   readonly tables: Readonly<Record<TableRole, string>>;
   /** Runs the sweep of expired rows now and waits for it (tests, and the sweep's own schedule). */
   sweep(): Promise<void>;
+  /** Writes what store:copy read from another backend; rows already here are left as they are. */
+  copyIn(contents: StoreContents): Promise<CopyReport>;
 }
 
 export function tableNames(prefix = DEFAULT_TABLE_PREFIX): Record<TableRole, string> {
@@ -407,6 +409,64 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     });
   }
 
+  /** An audit row and its id; `seq` orders rows of one millisecond (newest first), `suffix` makes the key unique. */
+  function auditRow(entry: AuditEntry, seq: number, suffix: string) {
+    const ms = toMs(entry.at, 'audit time');
+    const invMs = String(MS_SPAN - 1 - ms).padStart(15, '0');
+    const invSeq = String(SEQ_SPAN - 1 - seq).padStart(6, '0');
+    const id = ms * 1000 + (seq % 1000);
+    const row = {
+      partitionKey: auditPartition(ms),
+      rowKey: `${invMs}-${invSeq}-${suffix}`,
+      ...defined({
+        at: entry.at,
+        seq: id,
+        actorObjectId: text('actor id', entry.actorObjectId),
+        actorName: text('actor name', entry.actorName),
+        tenantId: text('tenant id', entry.tenantId),
+        action: text('audit action', entry.action),
+        scope: text('scope', entry.scope),
+        alertId: text('alert id', entry.alertId),
+        incidentId: text('incident id', entry.incidentId),
+        result: entry.result,
+        detail: text('audit detail', entry.detail),
+        armRequestId: text('ARM request id', entry.armRequestId),
+        conversationId: text('conversation id', entry.conversationId),
+      }),
+    };
+    return { id, row };
+  }
+
+  function claimRow(key: string, by: { objectId?: string; name?: string }, at: string, expiresAt: string, result?: string) {
+    return {
+      partitionKey: tableKey(key),
+      rowKey: '',
+      ...defined({ key: text('claim key', key), byObjectId: text('claimant id', by.objectId), byName: text('claimant name', by.name), at, expiresAt, result: text('claim result', result) }),
+    };
+  }
+
+  const nonceRow = (nonce: string, expiresAt: string) => ({ partitionKey: tableKey(nonce), rowKey: '', nonce: text('nonce', nonce)!, expiresAt });
+
+  function operationRow(op: PendingOperation) {
+    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
+    return {
+      partitionKey: OPERATION,
+      rowKey: tableKey(op.id),
+      id: text('operation id', op.id)!,
+      createdAt: op.createdAt,
+      reported: false,
+      ...jsonProps('data', `pending operation ${op.id}`, data),
+    };
+  }
+
+  const conversationRow = (ref: StoredConversationReference, at: string) => ({
+    partitionKey: tableKey(ref.conversation.id),
+    rowKey: '',
+    id: ref.conversation.id,
+    updatedAt: at,
+    ...jsonProps('ref', `reference of conversation ${ref.conversation.id.slice(0, 80)}`, ref),
+  });
+
   /** Deletes the unfinished runs of a subscription (its finished ones age out). */
   async function deleteOpenRunsOf(subscriptionId: string): Promise<void> {
     for (const r of await list('digestruns', odata`PartitionKey eq ${OPEN} and subscriptionId eq ${subscriptionId}`, ['PartitionKey', 'RowKey'])) {
@@ -441,29 +501,11 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     },
 
     async appendAudit(entry) {
-      const ms = toMs(entry.at, 'audit time');
       const seq = auditSeq++ % SEQ_SPAN;
-      const props = defined({
-        at: entry.at,
-        seq: ms * 1000 + (seq % 1000),
-        actorObjectId: text('actor id', entry.actorObjectId),
-        actorName: text('actor name', entry.actorName),
-        tenantId: text('tenant id', entry.tenantId),
-        action: text('audit action', entry.action),
-        scope: text('scope', entry.scope),
-        alertId: text('alert id', entry.alertId),
-        incidentId: text('incident id', entry.incidentId),
-        result: entry.result,
-        detail: text('audit detail', entry.detail),
-        armRequestId: text('ARM request id', entry.armRequestId),
-        conversationId: text('conversation id', entry.conversationId),
-      });
-      const invMs = String(MS_SPAN - 1 - ms).padStart(15, '0');
-      const invSeq = String(SEQ_SPAN - 1 - seq).padStart(6, '0');
       // The random suffix keeps rows of two instances in the same millisecond apart.
       return rounds('append the audit entry', async () => {
-        const rowKey = `${invMs}-${invSeq}-${randomBytes(4).toString('hex')}`;
-        return (await insert('audit', { partitionKey: auditPartition(ms), rowKey, ...props })) === false ? AGAIN : (props.seq as number);
+        const { id, row } = auditRow(entry, seq, randomBytes(4).toString('hex'));
+        return (await insert('audit', row)) === false ? AGAIN : id;
       });
     },
 
@@ -486,12 +528,8 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`A claim lifetime must be a positive number of milliseconds, not ${ttlMs}.`);
       latestClaimAt = Math.max(latestClaimAt, atMs);
       maybeSweep();
-      const pk = tableKey(key);
-      const row = {
-        partitionKey: pk,
-        rowKey: '',
-        ...defined({ key: text('claim key', key), byObjectId: text('claimant id', by.objectId), byName: text('claimant name', by.name), at, expiresAt: isoOf(atMs + ttlMs) }),
-      };
+      const row = claimRow(key, by, at, isoOf(atMs + ttlMs));
+      const pk = row.partitionKey;
       return rounds('claim the action', async () => {
         if ((await insert('claims', row)) !== false) return { claimed: true } as const;
         const held = await get('claims', pk, '');
@@ -525,21 +563,13 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     async markNonceUsed(nonce, expiresAt) {
       const expires = canonicalInstant(expiresAt, 'nonce expiry');
       maybeSweep();
-      await insert('nonces', { partitionKey: tableKey(nonce), rowKey: '', nonce: text('nonce', nonce)!, expiresAt: expires });
+      await insert('nonces', nonceRow(nonce, expires));
     },
 
     async addPendingOperation(op) {
       maybeSweep();
-      const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
       // A retried add finds the row there (409) and changes nothing.
-      await insert('operations', {
-        partitionKey: OPERATION,
-        rowKey: tableKey(op.id),
-        id: text('operation id', op.id)!,
-        createdAt: op.createdAt,
-        reported: false,
-        ...jsonProps('data', `pending operation ${op.id}`, data),
-      });
+      await insert('operations', operationRow(op));
     },
 
     async listUnreportedOperations() {
@@ -574,7 +604,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       const id = ref?.conversation?.id;
       if (typeof id !== 'string' || id === '') throw new Error('A conversation reference without conversation.id cannot be stored; pass the reference from the incoming activity.');
       // The newest reference of a conversation is the right one, whoever writes it.
-      await t.conversations.upsertEntity({ partitionKey: tableKey(id), rowKey: '', id, updatedAt: at, ...jsonProps('ref', `reference of conversation ${id.slice(0, 80)}`, ref) }, 'Replace');
+      await t.conversations.upsertEntity(conversationRow(ref, at), 'Replace');
     },
 
     async getConversation(conversationId) {
@@ -672,6 +702,31 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       return rows
         .map((r) => ({ subscriptionId: str(r.subscriptionId)!, runAt: str(r.runAt)!, owner: str(r.owner)! }))
         .sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
+    },
+
+    async copyIn(contents) {
+      // Secrets first, and all of them checked before anything is written: a different signing
+      // key in the target means instances already run there, and replacing it would break their buttons.
+      for (const { name, value } of contents.secrets) {
+        const there = await store.getSecret(name);
+        if (there !== undefined && there !== value) {
+          throw new Error(`The target already keeps a different "${name}", so bots already run on it; nothing was copied. Copy into new tables (another PIM_TABLE_PREFIX), or set PIM_ACTION_SECRET to the value in use.`);
+        }
+      }
+      const report = Object.fromEntries(Object.keys(contents).map((k) => [k, { copied: 0, present: 0 }])) as CopyReport;
+      // Every row is an insert-once with a key taken from the source, so a second copy finds them all.
+      const put = async (kind: keyof StoreContents, table: TableRole, row: Props & { partitionKey: string; rowKey: string }) => {
+        if ((await insert(table, row)) === false) report[kind].present++;
+        else report[kind].copied++;
+      };
+      for (const { name, value } of contents.secrets) await put('secrets', 'secrets', { partitionKey: SECRET, rowKey: tableKey(name), name, value: text(`secret "${name}"`, value)!, createdAt: isoOf(clock.now()) });
+      for (const entry of contents.audit) await put('audit', 'audit', auditRow(entry, entry.id % SEQ_SPAN, `s${(entry.id % 0x10000000).toString(16).padStart(7, '0')}`).row);
+      for (const { ref, updatedAt } of contents.conversations) await put('conversations', 'conversations', conversationRow(ref, updatedAt));
+      for (const sub of contents.subscriptions) await put('subscriptions', 'subscriptions', subscriptionRow(sub));
+      for (const op of contents.pendingOperations) await put('pendingOperations', 'operations', operationRow(op));
+      for (const c of contents.claims) await put('claims', 'claims', claimRow(c.key, c.by, c.at, canonicalInstant(c.expiresAt, 'claim expiry'), c.result));
+      for (const n of contents.nonces) await put('nonces', 'nonces', nonceRow(n.nonce, canonicalInstant(n.expiresAt, 'nonce expiry')));
+      return report;
     },
 
     async close() {

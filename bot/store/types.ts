@@ -177,6 +177,28 @@ export interface Subscription {
   lastSnapshot?: unknown;
 }
 
+/**
+ * What `npm run store:copy` carries from one backend to another: everything a running bot needs to
+ * go on where the other left off. Digest runs are not carried (each subscription's lastRunAt is),
+ * nor are reported operations or expired claims and nonces.
+ */
+export interface StoreContents {
+  secrets: Array<{ name: string; value: string }>;
+  /** Oldest first, each with the id it has in the source. */
+  audit: Array<AuditEntry & { id: number }>;
+  conversations: Array<{ ref: StoredConversationReference; updatedAt: string }>;
+  subscriptions: Subscription[];
+  /** Refreshes not yet reported, without their poll lease (the source process is stopped). */
+  pendingOperations: PendingOperation[];
+  /** Unexpired action claims, so "already dismissed by …" carries over. */
+  claims: Array<{ key: string; by: { objectId?: string; name?: string }; at: string; expiresAt: string; result?: string }>;
+  /** Unexpired used nonces, so a completed button cannot be replayed on the new backend. */
+  nonces: Array<{ nonce: string; expiresAt: string }>;
+}
+
+/** Per kind: rows written, and rows the target had already (a copy run twice changes nothing). */
+export type CopyReport = Record<keyof StoreContents, { copied: number; present: number }>;
+
 export interface BotStore {
   // secrets / key-value
   getSecret(name: string): Promise<string | undefined>;

@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
 import { MAX_REFUSED_AUDIT_ENTRIES, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
-import type { AuditEntry, BotStore, NewPendingOperation, OperationEnd, OutcomeTask, OperationStep, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
+import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE } from './types';
+import type { AuditEntry, BotStore, NewPendingOperation, OperationStep, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
   /** Folder for the database; created (mode 0700) if missing. Default `data` in the working directory. */
@@ -35,10 +36,6 @@ export interface SqliteBotStore extends BotStore {
 
 export const DEFAULT_DB_FILE = 'pim-alerts.sqlite';
 
-/** The step an operation must be at (besides the target itself) to be moved to polling or reporting. */
-const STEP_BEFORE: Readonly<Record<'polling' | 'reporting', OperationStep>> = { polling: 'started', reporting: 'outcomeKnown' };
-const OUTCOME_TASKS: ReadonlySet<OutcomeTask> = new Set(['audit', 'releaseClaim', 'updateCard', 'reply']);
-const OPERATION_ENDS: ReadonlySet<OperationEnd> = new Set(['reported', 'gone', 'gaveUp']);
 /** Ended operations (reported, gone, gave up) are kept this long for the record, then pruned. */
 const FINISHED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 

@@ -15,7 +15,9 @@
 //                   so "the latest n" is the first n of one query, newest first.
 // - claims:         PK the claim key, RK "". Insert-once; an expired claim is taken over with its ETag.
 // - nonces:         PK the nonce, RK "". Insert-once.
-// - operations:     PK "operation", RK operation id. Lease and "reported" are ETag updates.
+// - operations:     PK "operation", RK operation id. Every step of a refresh's state machine
+//                   (lease, step, outcome, tasks, end) is an update with the ETag read, after
+//                   checking the condition on what was read (types.ts says which).
 // - conversations:  PK conversation id, RK "". Upsert: the newest reference is the right one.
 // - subscriptions:  PK "subscription", RK subscription id. Every change after creation is an ETag
 //                   update, so a snapshot written by one instance cannot undo a pause by another.
@@ -29,14 +31,16 @@
 // property, i.e. 32,768 UTF-16 characters; 1 MiB per entity): large JSON is split over several
 // properties, and what would not fit is refused with an error that says so.
 //
-// Expired claims and nonces, long-reported operations and old finished runs are deleted by a sweep
+// Expired claims and nonces, long-ended operations and old finished runs are deleted by a sweep
 // that runs at most every SWEEP_INTERVAL_MS per process, on the way past a write; each delete is
 // conditional on the ETag that was read, so a row renewed meanwhile stays.
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { Clock } from '../security/clock';
-import type { AuditEntry, BotStore, CopyReport, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
+import type { OperationResult } from '../azure/api';
+import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE } from './types';
+import type { AuditEntry, BotStore, CopyReport, NewPendingOperation, OperationStep, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export const DEFAULT_TABLE_PREFIX = 'pimalerts';
 
@@ -56,8 +60,8 @@ export const MAX_JSON_CHARS = MAX_PROPERTY_CHARS * MAX_PARTS;
 /** Keys are at most 1 KiB (512 UTF-16 code units); longer ones are hashed. */
 const MAX_KEY_CHARS = 400;
 
-/** Reported operations are kept this long for the record, then deleted (as in SQLite). */
-const REPORTED_RETENTION_MS = 30 * 24 * 60 * 60_000;
+/** Ended operations are kept this long for the record, then deleted (as in SQLite). */
+const FINISHED_RETENTION_MS = 30 * 24 * 60 * 60_000;
 /** A finished digest run is remembered this long, far beyond the one scheduler tick a late claim can lag. */
 export const RUN_RETENTION_MS = 35 * 24 * 60 * 60_000;
 /** Sweeps of expired rows run at most this often per process. */
@@ -307,7 +311,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     };
     if (latestClaimAt > -Infinity) await deleteAll('claims', await list('claims', odata`expiresAt le ${isoOf(latestClaimAt)}`, ['PartitionKey', 'RowKey']));
     await deleteAll('nonces', await list('nonces', odata`expiresAt le ${nowIso}`, ['PartitionKey', 'RowKey']));
-    await deleteAll('operations', await list('operations', odata`PartitionKey eq ${OPERATION} and reported eq true and reportedAt le ${isoOf(now - REPORTED_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
+    await deleteAll('operations', await list('operations', odata`PartitionKey eq ${OPERATION} and finished eq true and finishedAt le ${isoOf(now - FINISHED_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
     await deleteAll('digestruns', await list('digestruns', odata`PartitionKey eq ${DONE} and RowKey lt ${isoOf(now - RUN_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
     // An open run marked finished whose "done" row or delete was cut short: finish the move.
     for (const r of await list('digestruns', odata`PartitionKey eq ${OPEN} and completed eq true`)) {
@@ -385,9 +389,13 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       replyToId: data.replyToId,
       claimKey: data.claimKey,
       createdAt: str(e.createdAt)!,
+      step: str(e.step) as OperationStep,
       leaseOwner: str(e.leaseOwner),
       leaseUntil: str(e.leaseUntil),
-      reportedAt: str(e.reportedAt),
+      outcome: readJson<OperationResult>(e, 'outcome'),
+      outcomeAt: str(e.outcomeAt),
+      tasksDone: readJson<PendingOperation['tasksDone']>(e, 'tasksDone') ?? {},
+      finishedAt: str(e.finishedAt),
     });
   }
 
@@ -447,17 +455,39 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
 
   const nonceRow = (nonce: string, expiresAt: string) => ({ partitionKey: tableKey(nonce), rowKey: '', nonce: text('nonce', nonce)!, expiresAt });
 
-  function operationRow(op: PendingOperation) {
+  /** A new operation (step started, nothing done), or one copied with its state (no lease). */
+  function operationRow(op: NewPendingOperation & Partial<Pick<PendingOperation, 'step' | 'outcome' | 'outcomeAt' | 'tasksDone'>>) {
     const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
     return {
       partitionKey: OPERATION,
       rowKey: tableKey(op.id),
       id: text('operation id', op.id)!,
       createdAt: op.createdAt,
-      reported: false,
+      step: op.step ?? 'started',
+      finished: false,
       ...jsonProps('data', `pending operation ${op.id}`, data),
+      ...jsonProps('tasksDone', `tasks of operation ${op.id}`, op.tasksDone ?? {}),
+      ...(op.outcome ? { ...jsonProps('outcome', `outcome of operation ${op.id}`, op.outcome), ...defined({ outcomeAt: op.outcomeAt }) } : {}),
     };
   }
+
+  /**
+   * One step of an operation's state machine: reads the operation, lets `decide` look at it, and
+   * writes what it returns with the ETag read; a 412 reads and decides again. `decide` returns the
+   * answer alone when nothing is to be written (the condition does not hold, or it holds already).
+   */
+  function operationStep<T>(id: string, what: string, decide: (op: PendingOperation) => { answer: T; write?: Props }, absent: T): Promise<T> {
+    return rounds(what, async () => {
+      const e = await get('operations', OPERATION, tableKey(id));
+      if (!e) return absent;
+      const { answer, write } = decide(operationOf(e));
+      if (!write) return answer;
+      return (await update('operations', { partitionKey: OPERATION, rowKey: e.rowKey!, ...write }, e.etag)) ? answer : AGAIN;
+    });
+  }
+
+  /** The condition of every step after the lease: `owner` holds it and the operation has not ended. */
+  const heldBy = (op: PendingOperation, owner: string) => op.leaseOwner === owner && op.finishedAt === undefined;
 
   const conversationRow = (ref: StoredConversationReference, at: string) => ({
     partitionKey: tableKey(ref.conversation.id),
@@ -573,31 +603,91 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     },
 
     async listUnreportedOperations() {
-      const rows = await list('operations', odata`PartitionKey eq ${OPERATION} and reported eq false`);
+      const rows = await list('operations', odata`PartitionKey eq ${OPERATION} and finished eq false`);
       return rows.map(operationOf).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    async getPendingOperation(id) {
+      const e = await get('operations', OPERATION, tableKey(id));
+      return e ? operationOf(e) : undefined;
     },
 
     async leasePendingOperation(id, owner, until, now) {
       const untilIso = canonicalInstant(until, 'lease end');
       const nowMs = toMs(now, 'current time');
-      return rounds('take the refresh lease', async () => {
-        const e = await get('operations', OPERATION, tableKey(id));
-        if (!e || e.reported === true) return false;
-        const holder = str(e.leaseOwner);
-        const heldUntil = Date.parse(str(e.leaseUntil) ?? '');
-        if (holder !== undefined && holder !== owner && !Number.isNaN(heldUntil) && heldUntil > nowMs) return false;
-        // Free, lapsed or ours: take or extend it with the ETag read, so of two takers one wins.
-        return (await update('operations', { partitionKey: OPERATION, rowKey: e.rowKey!, leaseOwner: text('lease owner', owner)!, leaseUntil: untilIso }, e.etag)) ? true : AGAIN;
-      });
+      text('lease owner', owner);
+      return operationStep(
+        id,
+        'take the refresh lease',
+        (op) => {
+          const heldUntil = Date.parse(op.leaseUntil ?? '');
+          const takenByOther = op.leaseOwner !== undefined && op.leaseOwner !== owner && !Number.isNaN(heldUntil) && heldUntil > nowMs;
+          if (op.finishedAt !== undefined || takenByOther) return { answer: false };
+          // Free, lapsed or ours: take or extend it with the ETag read, so of two takers one wins.
+          return { answer: true, write: { leaseOwner: owner, leaseUntil: untilIso } };
+        },
+        false,
+      );
     },
 
-    async markOperationReported(id, at) {
-      const atIso = canonicalInstant(at, 'report time');
-      return rounds('mark the refresh reported', async () => {
-        const e = await get('operations', OPERATION, tableKey(id));
-        if (!e || e.reported === true) return false;
-        return (await update('operations', { partitionKey: OPERATION, rowKey: e.rowKey!, reported: true, reportedAt: atIso }, e.etag)) ? true : AGAIN;
-      });
+    async markOperationStep(id, owner, step, at) {
+      const from = Object.hasOwn(STEP_BEFORE, step) ? STEP_BEFORE[step] : undefined;
+      if (!from) throw new Error(`"${String(step)}" is not a step an operation is moved to; use polling or reporting.`);
+      toMs(at, 'step time');
+      return operationStep(
+        id,
+        `move the refresh to ${step}`,
+        (op) => {
+          if (!heldBy(op, owner) || (op.step !== from && op.step !== step)) return { answer: false };
+          return op.step === step ? { answer: true } : { answer: true, write: { step } };
+        },
+        false,
+      );
+    },
+
+    async recordOperationOutcome(id, owner, outcome, at) {
+      toMs(at, 'outcome time');
+      const props = jsonProps('outcome', `outcome of operation ${id}`, outcome);
+      return operationStep<OperationResult | undefined>(
+        id,
+        'store the refresh outcome',
+        (op) => {
+          if (!heldBy(op, owner)) return { answer: undefined };
+          // The outcome seen first is the one in force; a second one changes nothing.
+          if (op.outcome !== undefined) return { answer: op.outcome };
+          return { answer: outcome, write: { ...props, outcomeAt: at, step: 'outcomeKnown' } };
+        },
+        undefined,
+      );
+    },
+
+    async markOutcomeTaskDone(id, owner, task, at) {
+      if (!OUTCOME_TASKS.has(task)) throw new Error(`"${String(task)}" is not a task done after a refresh outcome; use one of ${[...OUTCOME_TASKS].join(', ')}.`);
+      toMs(at, 'task time');
+      return operationStep(
+        id,
+        `record the refresh task ${task}`,
+        (op) => {
+          if (!heldBy(op, owner) || op.outcome === undefined) return { answer: false };
+          if (op.tasksDone[task] !== undefined) return { answer: true };
+          return { answer: true, write: jsonProps('tasksDone', `tasks of operation ${id}`, { ...op.tasksDone, [task]: at }) };
+        },
+        false,
+      );
+    },
+
+    async finishOperation(id, owner, end, at) {
+      if (!OPERATION_ENDS.has(end)) throw new Error(`"${String(end)}" is not an end of an operation; use one of ${[...OPERATION_ENDS].join(', ')}.`);
+      const atIso = canonicalInstant(at, 'finish time');
+      return operationStep(
+        id,
+        'end the refresh',
+        (op) => {
+          if (!heldBy(op, owner) || op.outcome === undefined) return { answer: false };
+          return { answer: true, write: { step: end, finished: true, finishedAt: atIso } };
+        },
+        false,
+      );
     },
 
     async upsertConversation(ref: StoredConversationReference, at) {

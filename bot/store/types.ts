@@ -148,6 +148,11 @@ export interface PendingOperation {
   finishedAt?: string;
 }
 
+/** The step an operation must be at (besides the target itself) to be moved to polling or reporting. */
+export const STEP_BEFORE: Readonly<Record<'polling' | 'reporting', OperationStep>> = { polling: 'started', reporting: 'outcomeKnown' };
+export const OUTCOME_TASKS: ReadonlySet<OutcomeTask> = new Set(['audit', 'releaseClaim', 'updateCard', 'reply']);
+export const OPERATION_ENDS: ReadonlySet<OperationEnd> = new Set(['reported', 'gone', 'gaveUp']);
+
 /** What a refresh is stored with when it starts. */
 export type NewPendingOperation = Pick<PendingOperation, 'id' | 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'createdAt' | 'claimKey' | 'activeBefore'>;
 

@@ -55,12 +55,19 @@ export interface HarnessOptions {
   dataDir?: string;
   /** The fake Bot Connector's options; default no rate limits enforced. */
   connector?: FakeConnectorOptions;
+  /**
+   * The simulator and connector of an earlier harness, for a second bot on the same Azure and
+   * Teams (another instance, or the same bot after a move): this harness leaves them running.
+   */
+  shared?: Pick<Harness, 'sim' | 'connector'>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   let gate: ((r: { method: string; url: string }) => Promise<void> | void) | undefined;
-  const sim = await startSimulator({ refreshDurationMs: 300, ...options.sim, beforeReply: (r) => gate?.(r) ?? options.sim?.beforeReply?.(r) });
-  const connector = await startFakeConnector({ perConversation: false, global: false, ...options.connector });
+  // A shared simulator keeps its own hooks: holdWrites works only on a harness's own simulator.
+  const sim =
+    options.shared?.sim ?? (await startSimulator({ refreshDurationMs: 300, ...options.sim, beforeReply: (r) => gate?.(r) ?? options.sim?.beforeReply?.(r) }));
+  const connector = options.shared?.connector ?? (await startFakeConnector({ perConversation: false, global: false, ...options.connector }));
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pim-bot-'));
   const config = loadConfig(
     { PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, PIM_TIME_ZONE: 'UTC', PIM_ALLOWED_TENANTS: TENANT_ID, ...options.env },
@@ -125,6 +132,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       await app.close();
+      if (options.shared) return;
       await connector.close();
       await sim.close();
     },

@@ -10,9 +10,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { OperationHandle } from '../../bot/azure/api';
+import type { OperationHandle, OperationResult } from '../../bot/azure/api';
+import { parseStatusDetail } from '../../bot/azure/client';
 import type { Clock } from '../../bot/security/clock';
-import type { BotStore, PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
+import type { BotStore, NewPendingOperation, PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
 
 /** The contract's tests are dated early March 2025; a store's own clock stands there too unless a test moves it. */
 export const CONTRACT_NOW = '2025-03-05T12:00:00.000Z';
@@ -53,9 +54,23 @@ export function refreshHandle(): OperationHandle {
   };
 }
 
-export function pendingOp(id: string, ref = teamConversation()): PendingOperation {
+export function pendingOp(id: string, ref = teamConversation()): NewPendingOperation {
   return { id, handle: refreshHandle(), requester: { objectId: 'eddfa9d4-346e-4cce-a18f-fa6261ad776b', name: 'Megan Bowen' }, conversation: ref, cardActivityId: '1:1abc', replyToId: '1669827773000', createdAt: '2025-03-01T12:00:01.000Z' };
 }
+
+/** The example operation of GetAlertOperationById, finished: the outcome a refresh stores. */
+export function succeededOutcome(polls = 3): OperationResult {
+  const last = { ...readJson<any>('arm', 'examples', 'GetAlertOperationById.json').responses['200'].body, id: 'op-1', status: 'Succeeded' }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { outcome: 'succeeded', status: 'Succeeded', details: parseStatusDetail(last.statusDetail), last, durationMs: 42_000, polls };
+}
+
+/** A pending operation as it is stored when added: step started, nothing done. */
+export function asAdded(op: NewPendingOperation): PendingOperation {
+  return { ...op, step: 'started', tasksDone: {} };
+}
+
+/** Seconds after 2025-03-01T12:00:00Z, as an ISO time. */
+const T = (seconds: number) => new Date(Date.parse('2025-03-01T12:00:00.000Z') + seconds * 1000).toISOString();
 
 export function subscription(id: string, conversationId: string, extra: Partial<Subscription> = {}): Subscription {
   return {
@@ -268,17 +283,19 @@ export function botStoreContract(backend: StoreBackend): void {
     });
 
     describe('pending operations', () => {
-      it('stores the handle and conversation and lists unreported ones, oldest first', async () => {
-        const s = await open();
+      it('stores the handle and conversation and lists unended ones, oldest first', async () => {
+        const [s, other] = await two();
         const op = pendingOp('7d0c0a2e-0001-4000-8000-000000000001');
         const older = { ...pendingOp('7d0c0a2e-0002-4000-8000-000000000002'), createdAt: '2025-03-01T11:00:00.000Z' };
         await s.addPendingOperation(op);
-        await s.addPendingOperation(op); // a retried add is harmless
+        await other.addPendingOperation(op); // a retried add is harmless
         await s.addPendingOperation(older);
-        assert.deepEqual(await s.listUnreportedOperations(), [older, op]);
+        assert.deepEqual(await other.listUnreportedOperations(), [asAdded(older), asAdded(op)]);
+        assert.deepEqual(await other.getPendingOperation(op.id), asAdded(op));
+        assert.equal(await s.getPendingOperation('no-such-op'), undefined);
       });
 
-      it('lease: free → taken; held by another → refused; ours → extended; expired → taken over', async () => {
+      it('lease: free → taken; held by another → refused; ours → extended; expired → taken over; handed over at once', async () => {
         const s = await open();
         const id = 'op-lease';
         await s.addPendingOperation(pendingOp(id));
@@ -321,23 +338,122 @@ export function botStoreContract(backend: StoreBackend): void {
             b.leasePendingOperation(id, 'proc-b', '2025-03-01T12:03:00.000Z', '2025-03-01T12:02:00.000Z'),
           ]);
           assert.equal(got.filter(Boolean).length, 1, `round ${i}: exactly one takes the lapsed lease over`);
-          const [op] = (await a.listUnreportedOperations()).filter((o) => o.id === id);
-          assert.equal(op!.leaseOwner, got[0] ? 'proc-a' : 'proc-b', 'the store names the winner');
+          assert.equal((await a.getPendingOperation(id))!.leaseOwner, got[0] ? 'proc-a' : 'proc-b', 'the store names the winner');
         }
       });
 
-      it('race: markOperationReported succeeds exactly once, and a reported operation is no longer listed or leased', async () => {
+      it('markOperationStep: only the lease holder moves it, and only forward (polling after started, reporting after the outcome)', async () => {
+        const s = await open();
+        await s.addPendingOperation(pendingOp('op-s'));
+        assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(1)), false, 'no lease yet');
+        assert.equal(await s.leasePendingOperation('op-s', 'proc-a', T(60), T(0)), true);
+        assert.equal(await s.markOperationStep('op-s', 'proc-b', 'polling', T(1)), false, 'not the holder');
+        assert.equal(await s.markOperationStep('op-s', 'proc-a', 'reporting', T(1)), false, 'no outcome to report yet');
+        assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(1)), true);
+        assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(2)), true, 'again: harmless');
+        assert.equal((await s.getPendingOperation('op-s'))!.step, 'polling');
+        await s.recordOperationOutcome('op-s', 'proc-a', succeededOutcome(), T(3));
+        assert.equal(await s.markOperationStep('op-s', 'proc-a', 'polling', T(4)), false, 'never back to polling once the outcome is known');
+        assert.equal(await s.markOperationStep('op-s', 'proc-a', 'reporting', T(4)), true);
+        assert.equal((await s.getPendingOperation('op-s'))!.step, 'reporting');
+        await assert.rejects(s.markOperationStep('op-s', 'proc-a', 'reported' as never, T(5)), /not a step an operation is moved to/);
+        assert.equal(await s.markOperationStep('no-such-op', 'proc-a', 'polling', T(5)), false);
+      });
+
+      it('recordOperationOutcome stores the first outcome once, for the lease holder only; a later holder gets the stored one back', async () => {
+        const s = await open();
+        await s.addPendingOperation(pendingOp('op-o'));
+        assert.equal(await s.recordOperationOutcome('op-o', 'proc-a', succeededOutcome(), T(1)), undefined, 'no lease: nothing stored');
+        assert.equal((await s.getPendingOperation('op-o'))!.outcome, undefined);
+        assert.equal(await s.leasePendingOperation('op-o', 'proc-a', T(60), T(0)), true);
+        assert.equal(await s.recordOperationOutcome('op-o', 'proc-b', succeededOutcome(), T(1)), undefined, 'not the holder');
+        assert.deepEqual(await s.recordOperationOutcome('op-o', 'proc-a', succeededOutcome(3), T(2)), succeededOutcome(3));
+        const stored = (await s.getPendingOperation('op-o'))!;
+        assert.equal(stored.step, 'outcomeKnown');
+        assert.equal(stored.outcomeAt, T(2));
+        assert.deepEqual(stored.outcome, succeededOutcome(3));
+        // proc-a died; proc-b takes over after the lease and polls again: the stored outcome stands.
+        assert.equal(await s.leasePendingOperation('op-o', 'proc-b', T(200), T(100)), true);
+        const timedOut: OperationResult = { outcome: 'timedOut', status: 'NotStarted', details: [], durationMs: 1_800_000, polls: 0 };
+        assert.deepEqual(await s.recordOperationOutcome('op-o', 'proc-b', timedOut, T(101)), succeededOutcome(3));
+        assert.equal(await s.recordOperationOutcome('op-o', 'proc-a', timedOut, T(102)), undefined, 'the old holder changes nothing');
+        assert.deepEqual((await s.getPendingOperation('op-o'))!.outcome, succeededOutcome(3));
+        assert.equal((await s.getPendingOperation('op-o'))!.outcomeAt, T(2));
+      });
+
+      it('markOutcomeTaskDone records each task once (its first time), for the holder, after the outcome, before the end', async () => {
+        const s = await open();
+        await s.addPendingOperation(pendingOp('op-t'));
+        await s.leasePendingOperation('op-t', 'proc-a', T(60), T(0));
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'reply', T(1)), false, 'nothing is done before the outcome');
+        await s.recordOperationOutcome('op-t', 'proc-a', succeededOutcome(), T(2));
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-b', 'reply', T(3)), false, 'not the holder');
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'audit', T(3)), true);
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'releaseClaim', T(4)), true);
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'reply', T(5)), true);
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'reply', T(9)), true, 'again: harmless');
+        assert.deepEqual((await s.getPendingOperation('op-t'))!.tasksDone, { audit: T(3), releaseClaim: T(4), reply: T(5) }, 'the first time is kept');
+        await assert.rejects(s.markOutcomeTaskDone('op-t', 'proc-a', 'dance' as never, T(6)), /not a task done after a refresh outcome/);
+        assert.equal(await s.finishOperation('op-t', 'proc-a', 'reported', T(7)), true);
+        assert.equal(await s.markOutcomeTaskDone('op-t', 'proc-a', 'updateCard', T(8)), false, 'nothing changes after the end');
+      });
+
+      it('finishOperation ends it once (reported, gone or gaveUp), for the holder with an outcome; an ended operation is not listed, leased or changed', async () => {
+        const s = await open();
+        for (const id of ['op-f1', 'op-f2', 'op-f3']) {
+          await s.addPendingOperation(pendingOp(id));
+          await s.leasePendingOperation(id, 'proc-a', T(60), T(0));
+        }
+        assert.equal(await s.finishOperation('op-f1', 'proc-a', 'reported', T(1)), false, 'no outcome yet: nothing to have reported');
+        for (const id of ['op-f1', 'op-f2', 'op-f3']) await s.recordOperationOutcome(id, 'proc-a', succeededOutcome(), T(2));
+        assert.equal(await s.finishOperation('op-f1', 'proc-b', 'reported', T(3)), false, 'not the holder');
+        assert.equal(await s.finishOperation('op-f1', 'proc-a', 'reported', T(3)), true);
+        assert.equal(await s.finishOperation('op-f1', 'proc-a', 'gaveUp', T(4)), false, 'only once');
+        assert.equal(await s.finishOperation('op-f2', 'proc-a', 'gone', T(5)), true);
+        assert.equal(await s.finishOperation('op-f3', 'proc-a', 'gaveUp', T(6)), true);
+        await assert.rejects(s.finishOperation('op-f3', 'proc-a', 'lost' as never, T(6)), /not an end of an operation/);
+        const ended = await Promise.all(['op-f1', 'op-f2', 'op-f3'].map((id) => s.getPendingOperation(id)));
+        assert.deepEqual(ended.map((o) => [o!.step, o!.finishedAt]), [['reported', T(3)], ['gone', T(5)], ['gaveUp', T(6)]]);
+        assert.deepEqual(await s.listUnreportedOperations(), []);
+        assert.equal(await s.leasePendingOperation('op-f1', 'proc-a', T(600), T(500)), false);
+        assert.equal(await s.recordOperationOutcome('op-f1', 'proc-a', succeededOutcome(), T(7)), undefined);
+        assert.equal(await s.markOperationStep('op-f1', 'proc-a', 'reporting', T(7)), false);
+      });
+
+      it('race: one process slot on two instances (a restart on the same host and port): one outcome, one task time, one finish', async () => {
+        // The same owner on both: a process and its restart, both briefly alive.
         const [a, b] = await two();
         for (let i = 0; i < backend.raceRounds; i++) {
-          const id = `op-r-${i}`;
+          const id = `op-race-${i}`;
           await a.addPendingOperation(pendingOp(id));
-          const results = await Promise.all([a.markOperationReported(id, '2025-03-01T12:05:00.000Z'), b.markOperationReported(id, '2025-03-01T12:05:00.001Z')]);
-          assert.deepEqual([...results].sort(), [false, true], `round ${i}`);
-          assert.equal(await a.markOperationReported(id, '2025-03-01T12:06:00.000Z'), false);
-          assert.equal(await b.leasePendingOperation(id, 'proc-c', '2025-03-01T13:00:00.000Z', '2025-03-01T12:10:00.000Z'), false);
+          assert.equal(await a.leasePendingOperation(id, 'host:3978', T(60), T(0)), true);
+          assert.equal(await b.leasePendingOperation(id, 'host:3978', T(61), T(1)), true, 'the same slot takes its own lease back at once');
+          const [ra, rb] = await Promise.all([a.recordOperationOutcome(id, 'host:3978', succeededOutcome(1), T(2)), b.recordOperationOutcome(id, 'host:3978', succeededOutcome(2), T(2))]);
+          assert.deepEqual(ra, rb, `round ${i}: both see the one outcome stored`);
+          assert.deepEqual((await a.getPendingOperation(id))!.outcome, ra);
+          const [ta, tb] = await Promise.all([a.markOutcomeTaskDone(id, 'host:3978', 'reply', T(3)), b.markOutcomeTaskDone(id, 'host:3978', 'reply', T(4))]);
+          assert.deepEqual([ta, tb], [true, true]);
+          assert.ok([T(3), T(4)].includes((await a.getPendingOperation(id))!.tasksDone.reply!));
+          const finished = await Promise.all([a.finishOperation(id, 'host:3978', 'reported', T(5)), b.finishOperation(id, 'host:3978', 'reported', T(5))]);
+          assert.deepEqual([...finished].sort(), [false, true], `round ${i}: finished exactly once`);
         }
-        assert.deepEqual(await b.listUnreportedOperations(), []);
-        assert.equal(await a.markOperationReported('no-such-op', '2025-03-01T12:06:00.000Z'), false);
+      });
+
+      it('race: two process slots: only the lease holder records, marks or finishes', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const id = `op-two-${i}`;
+          await a.addPendingOperation(pendingOp(id));
+          const leased = await Promise.all([a.leasePendingOperation(id, 'host-a:3978', T(60), T(0)), b.leasePendingOperation(id, 'host-b:3978', T(60), T(0))]);
+          assert.deepEqual([...leased].sort(), [false, true], `round ${i}`);
+          const [holder, other] = leased[0] ? [a, b] : [b, a];
+          const [h, o] = leased[0] ? ['host-a:3978', 'host-b:3978'] : ['host-b:3978', 'host-a:3978'];
+          const outcomes = await Promise.all([holder.recordOperationOutcome(id, h, succeededOutcome(), T(1)), other.recordOperationOutcome(id, o, succeededOutcome(), T(1))]);
+          assert.deepEqual(outcomes, [succeededOutcome(), undefined]);
+          assert.deepEqual(await Promise.all([holder.markOutcomeTaskDone(id, h, 'reply', T(2)), other.markOutcomeTaskDone(id, o, 'reply', T(2))]), [true, false]);
+          assert.deepEqual(await Promise.all([other.finishOperation(id, o, 'reported', T(3)), holder.finishOperation(id, h, 'reported', T(3))]), [false, true]);
+        }
+        assert.deepEqual(await a.listUnreportedOperations(), []);
       });
     });
 
@@ -500,7 +616,7 @@ export function botStoreContract(backend: StoreBackend): void {
       const claim = await r.claimAction('k1', { name: 'Alex Wilber' }, '2025-03-01T12:30:00.000Z', 1000);
       assert.equal(!claim.claimed && claim.by.name, 'Megan Bowen');
       assert.equal(await r.isNonceUsed('n1'), true);
-      assert.deepEqual(await r.listUnreportedOperations(), [pendingOp('op-1')]);
+      assert.deepEqual(await r.listUnreportedOperations(), [asAdded(pendingOp('op-1'))]);
       assert.deepEqual(await r.getConversation(ref.conversation.id), ref);
       assert.equal((await r.listSubscriptions()).length, 1);
       assert.equal((await r.listIncompleteDigestRuns()).length, 1);

@@ -13,7 +13,7 @@ import { openStore } from '../../bot/store';
 import { MAX_JSON_CHARS, MAX_PROPERTY_CHARS, RUN_RETENTION_MS, TABLE_SUFFIXES, openTableStore, tableKey, type TableBotStore } from '../../bot/store/table';
 import { createActionSigner, loadOrCreateSecret } from '../../bot/security/signing';
 import { startAzurite, uniqueTablePrefix, type Azurite } from '../helpers/azurite';
-import { manualClock, pendingOp, subscription } from './contract';
+import { manualClock, pendingOp, subscription, succeededOutcome } from './contract';
 
 const DAY = 24 * 60 * 60_000;
 
@@ -123,7 +123,9 @@ describe('Table Storage store', function () {
       await s.markNonceUsed('n-fresh', '2025-03-09T12:00:00.000Z');
       await s.addPendingOperation(pendingOp('op-reported'));
       await s.addPendingOperation(pendingOp('op-open'));
-      await s.markOperationReported('op-reported', '2025-03-01T12:00:00.000Z');
+      await s.leasePendingOperation('op-reported', 'proc-a', '2025-03-01T12:01:00.000Z', '2025-03-01T12:00:00.000Z');
+      await s.recordOperationOutcome('op-reported', 'proc-a', succeededOutcome(), '2025-03-01T12:00:00.000Z');
+      assert.equal(await s.finishOperation('op-reported', 'proc-a', 'reported', '2025-03-01T12:00:00.000Z'), true);
       await s.addSubscription(subscription('sub-1', 'c1'));
       await s.claimDigestRun('sub-1', '2025-03-01T08:00:00.000Z', 'proc-a');
       await s.completeDigestRun('sub-1', '2025-03-01T08:00:00.000Z', 'sent');
@@ -133,7 +135,7 @@ describe('Table Storage store', function () {
       await s.sweep();
       assert.deepEqual((await rows('claims')).map((r) => r.key).sort(), ['fresh', 'later']);
       assert.deepEqual((await rows('nonces')).map((r) => r.nonce), ['n-fresh']);
-      assert.equal((await rows('operations')).length, 2, 'a reported operation is kept 30 days');
+      assert.equal((await rows('operations')).length, 2, 'an ended operation is kept 30 days');
       assert.equal((await rows('digestruns')).length, 1);
 
       clock.advance(RUN_RETENTION_MS);

@@ -534,7 +534,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     const all = <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[];
     return {
       secrets: all<{ name: string; value: string }>('SELECT name, value FROM kv ORDER BY name'),
-      audit: all<AuditRow>('SELECT * FROM audit ORDER BY id').map((r) => ({ ...auditFromRow(r), id: r.id })),
+      audit: all<AuditRow>('SELECT * FROM audit ORDER BY id').map((r) => ({ ...auditFromRow(r), id: String(r.id) })),
       conversations: all<{ ref: string; updated_at: string }>('SELECT ref, updated_at FROM conversations ORDER BY id').map((r) => ({
         ref: JSON.parse(r.ref) as StoredConversationReference,
         updatedAt: r.updated_at,

@@ -12,7 +12,9 @@
 // - secrets:        PK "secret", RK name. Insert-once, so two instances starting together agree.
 // - audit:          PK inverted UTC day of the entry (99999999 - yyyymmdd), RK inverted epoch ms +
 //                   inverted sequence + random suffix. The service returns entities in key order,
-//                   so "the latest n" is the first n of one query, newest first.
+//                   so "the latest n" is the first n of one query, newest first. An entry's id is
+//                   "PK-RK", so completing an attempt is one merge on that entity. Refused entries
+//                   beyond the newest MAX_REFUSED_AUDIT_ENTRIES are deleted by the sweep.
 // - claims:         PK the claim key, RK "". Insert-once; an expired claim is taken over with its ETag.
 // - nonces:         PK the nonce, RK "". Insert-once.
 // - operations:     PK "operation", RK operation id. Every step of a refresh's state machine
@@ -39,8 +41,20 @@ import type { TokenCredential } from '@azure/identity';
 import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
+import {
+  MAX_REFUSED_AUDIT_ENTRIES,
+  capActor,
+  capAuditEntry,
+  capAuditOutcome,
+  capConversationId,
+  capConversationReference,
+  capDetail,
+  capJsonStrings,
+  capPendingOperation,
+  capSubscription,
+} from './limits';
 import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE } from './types';
-import type { AuditEntry, BotStore, CopyReport, NewPendingOperation, OperationStep, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
+import type { AuditEntry, BotStore, CopyReport, NewPendingOperation, OperationStep, PendingOperation, RefusalReason, StoreContents, StoredConversationReference, Subscription, SubscriptionPause } from './types';
 
 export const DEFAULT_TABLE_PREFIX = 'pimalerts';
 
@@ -82,6 +96,8 @@ export interface TableStoreOptions {
   clock?: Clock;
   /** Where a failed background sweep is reported (it is retried at the next interval). */
   onSweepError?: (err: Error) => void;
+  /** Refused audit entries kept (the newest); default MAX_REFUSED_AUDIT_ENTRIES. */
+  maxRefusedAudit?: number;
 }
 
 export interface TableBotStore extends BotStore {
@@ -233,6 +249,7 @@ const AGAIN = Symbol('again');
 /** Epoch ms fit in 15 digits until the year 33658; inverting makes newer rows sort first. */
 const MS_SPAN = 1e15;
 const SEQ_SPAN = 1e6;
+const AUDIT_ID = /^(\d{8})-(\d{15}-\d{6}-[0-9a-z]{8})$/;
 
 function auditPartition(ms: number): string {
   const d = new Date(ms);
@@ -313,6 +330,13 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     await deleteAll('nonces', await list('nonces', odata`expiresAt le ${nowIso}`, ['PartitionKey', 'RowKey']));
     await deleteAll('operations', await list('operations', odata`PartitionKey eq ${OPERATION} and finished eq true and finishedAt le ${isoOf(now - FINISHED_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
     await deleteAll('digestruns', await list('digestruns', odata`PartitionKey eq ${DONE} and RowKey lt ${isoOf(now - RUN_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
+    // Refusals are written for anyone who can reach the bot: beyond the newest maxRefused, they go.
+    // Only after this process wrote some, so a quiet bot never scans its audit log.
+    if (refusedSinceSweep > 0) {
+      refusedSinceSweep = 0;
+      const refused = await list('audit', odata`result eq 'refused'`, ['PartitionKey', 'RowKey']);
+      await deleteAll('audit', refused.slice(maxRefused));
+    }
     // An open run marked finished whose "done" row or delete was cut short: finish the move.
     for (const r of await list('digestruns', odata`PartitionKey eq ${OPEN} and completed eq true`)) {
       await t.digestruns.upsertEntity(doneRow(str(r.subscriptionId)!, str(r.runAt)!, str(r.owner) ?? '', str(r.outcome) ?? 'failed', str(r.completedAt) ?? nowIso), 'Replace');
@@ -336,7 +360,8 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     return { partitionKey: DONE, rowKey: runKey(runAt, subscriptionId), subscriptionId, runAt, owner, outcome, completedAt };
   }
 
-  function subscriptionRow(sub: Subscription) {
+  function subscriptionRow(given: Subscription) {
+    const sub = capSubscription(given);
     return {
       partitionKey: SUBSCRIPTION,
       rowKey: tableKey(sub.id),
@@ -353,6 +378,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
         createdAt: sub.createdAt,
         enabled: sub.enabled,
         disabledReason: text('reason a subscription is paused', sub.disabledReason),
+        pausedFor: sub.pausedFor,
         lastRunAt: sub.lastRunAt,
       }),
       ...(sub.lastSnapshot === undefined ? {} : jsonProps('snapshot', `digest snapshot of subscription ${sub.id}`, sub.lastSnapshot)),
@@ -373,6 +399,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       createdAt: str(e.createdAt)!,
       enabled: e.enabled === true,
       disabledReason: str(e.disabledReason),
+      pausedFor: str(e.pausedFor) as SubscriptionPause | undefined,
       lastRunAt: str(e.lastRunAt),
       lastSnapshot: readJson<unknown>(e, 'snapshot'),
     });
@@ -401,7 +428,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
 
   function auditOf(e: Entity): AuditEntry {
     return compact({
-      id: typeof e.seq === 'number' ? e.seq : undefined,
+      id: `${e.partitionKey}-${e.rowKey}`,
       at: str(e.at)!,
       actorObjectId: str(e.actorObjectId),
       actorName: str(e.actorName),
@@ -411,41 +438,44 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       alertId: str(e.alertId),
       incidentId: str(e.incidentId),
       result: str(e.result) as AuditEntry['result'],
+      reason: str(e.reason) as RefusalReason | undefined,
       detail: str(e.detail),
       armRequestId: str(e.armRequestId),
       conversationId: str(e.conversationId),
+      completedAt: str(e.completedAt),
     });
   }
 
-  /** An audit row and its id; `seq` orders rows of one millisecond (newest first), `suffix` makes the key unique. */
-  function auditRow(entry: AuditEntry, seq: number, suffix: string) {
+  /** An audit row (strings capped); `seq` orders rows of one millisecond (newest first), `suffix` makes the key unique. */
+  function auditRow(given: AuditEntry, seq: number, suffix: string) {
+    const entry = capAuditEntry(given);
     const ms = toMs(entry.at, 'audit time');
     const invMs = String(MS_SPAN - 1 - ms).padStart(15, '0');
     const invSeq = String(SEQ_SPAN - 1 - seq).padStart(6, '0');
-    const id = ms * 1000 + (seq % 1000);
-    const row = {
+    return {
       partitionKey: auditPartition(ms),
       rowKey: `${invMs}-${invSeq}-${suffix}`,
       ...defined({
         at: entry.at,
-        seq: id,
-        actorObjectId: text('actor id', entry.actorObjectId),
-        actorName: text('actor name', entry.actorName),
-        tenantId: text('tenant id', entry.tenantId),
-        action: text('audit action', entry.action),
-        scope: text('scope', entry.scope),
-        alertId: text('alert id', entry.alertId),
-        incidentId: text('incident id', entry.incidentId),
+        actorObjectId: entry.actorObjectId,
+        actorName: entry.actorName,
+        tenantId: entry.tenantId,
+        action: entry.action,
+        scope: entry.scope,
+        alertId: entry.alertId,
+        incidentId: entry.incidentId,
         result: entry.result,
-        detail: text('audit detail', entry.detail),
-        armRequestId: text('ARM request id', entry.armRequestId),
-        conversationId: text('conversation id', entry.conversationId),
+        reason: entry.reason,
+        detail: entry.detail,
+        armRequestId: entry.armRequestId,
+        conversationId: entry.conversationId,
+        completedAt: entry.completedAt,
       }),
     };
-    return { id, row };
   }
 
-  function claimRow(key: string, by: { objectId?: string; name?: string }, at: string, expiresAt: string, result?: string) {
+  function claimRow(key: string, given: { objectId?: string; name?: string }, at: string, expiresAt: string, result?: string) {
+    const by = capActor(given);
     return {
       partitionKey: tableKey(key),
       rowKey: '',
@@ -456,7 +486,8 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   const nonceRow = (nonce: string, expiresAt: string) => ({ partitionKey: tableKey(nonce), rowKey: '', nonce: text('nonce', nonce)!, expiresAt });
 
   /** A new operation (step started, nothing done), or one copied with its state (no lease). */
-  function operationRow(op: NewPendingOperation & Partial<Pick<PendingOperation, 'step' | 'outcome' | 'outcomeAt' | 'tasksDone'>>) {
+  function operationRow(given: NewPendingOperation & Partial<Pick<PendingOperation, 'step' | 'outcome' | 'outcomeAt' | 'tasksDone'>>) {
+    const op = capPendingOperation(given);
     const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
     return {
       partitionKey: OPERATION,
@@ -467,7 +498,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       finished: false,
       ...jsonProps('data', `pending operation ${op.id}`, data),
       ...jsonProps('tasksDone', `tasks of operation ${op.id}`, op.tasksDone ?? {}),
-      ...(op.outcome ? { ...jsonProps('outcome', `outcome of operation ${op.id}`, op.outcome), ...defined({ outcomeAt: op.outcomeAt }) } : {}),
+      ...(op.outcome ? { ...jsonProps('outcome', `outcome of operation ${op.id}`, capJsonStrings(op.outcome)), ...defined({ outcomeAt: op.outcomeAt }) } : {}),
     };
   }
 
@@ -489,13 +520,31 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   /** The condition of every step after the lease: `owner` holds it and the operation has not ended. */
   const heldBy = (op: PendingOperation, owner: string) => op.leaseOwner === owner && op.finishedAt === undefined;
 
-  const conversationRow = (ref: StoredConversationReference, at: string) => ({
-    partitionKey: tableKey(ref.conversation.id),
-    rowKey: '',
-    id: ref.conversation.id,
-    updatedAt: at,
-    ...jsonProps('ref', `reference of conversation ${ref.conversation.id.slice(0, 80)}`, ref),
-  });
+  function conversationRow(given: StoredConversationReference, at: string) {
+    const ref = capConversationReference(given);
+    return {
+      partitionKey: tableKey(ref.conversation.id),
+      rowKey: '',
+      id: ref.conversation.id,
+      updatedAt: at,
+      ...jsonProps('ref', `reference of conversation ${ref.conversation.id.slice(0, 80)}`, ref),
+    };
+  }
+
+  /**
+   * Changes one subscription when `change` says so (it returns the new subscription, or undefined
+   * to leave it): a Replace with the ETag read, so properties it drops are gone and a change made
+   * meanwhile by another instance is read and judged again. True when it changed.
+   */
+  function changeSubscription(rowKey: string, what: string, change: (sub: Subscription) => Subscription | undefined): Promise<boolean> {
+    return rounds(what, async () => {
+      const e = await get('subscriptions', SUBSCRIPTION, rowKey);
+      if (!e) return false;
+      const next = change(subscriptionOf(e));
+      if (!next) return false;
+      return (await update('subscriptions', subscriptionRow(next), e.etag, 'Replace')) ? true : AGAIN;
+    });
+  }
 
   /** Deletes the unfinished runs of a subscription (its finished ones age out). */
   async function deleteOpenRunsOf(subscriptionId: string): Promise<void> {
@@ -505,6 +554,8 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   }
 
   let auditSeq = 0;
+  let refusedSinceSweep = 0;
+  const maxRefused = Math.max(1, Math.floor(opts.maxRefusedAudit ?? MAX_REFUSED_AUDIT_ENTRIES));
 
   const store: TableBotStore = {
     tables,
@@ -532,11 +583,26 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
 
     async appendAudit(entry) {
       const seq = auditSeq++ % SEQ_SPAN;
+      if (entry.result === 'refused') refusedSinceSweep++;
+      maybeSweep();
       // The random suffix keeps rows of two instances in the same millisecond apart.
       return rounds('append the audit entry', async () => {
-        const { id, row } = auditRow(entry, seq, randomBytes(4).toString('hex'));
-        return (await insert('audit', row)) === false ? AGAIN : id;
+        const row = auditRow({ ...entry, completedAt: undefined }, seq, randomBytes(4).toString('hex'));
+        return (await insert('audit', row)) === false ? AGAIN : `${row.partitionKey}-${row.rowKey}`;
       });
+    },
+
+    async completeAudit(id, outcome) {
+      // Ids are "PK-RK" of this store's audit rows; anything else names no entry.
+      const m = AUDIT_ID.exec(id);
+      if (!m) return false;
+      const o = capAuditOutcome(outcome);
+      // One merge on the entry, only if it is there: the detail and request id stay when none is given.
+      const r = await expect(
+        t.audit.updateEntity({ partitionKey: m[1]!, rowKey: m[2]!, ...defined({ result: o.result, completedAt: o.at, detail: o.detail, armRequestId: o.armRequestId }) }, 'Merge', { etag: '*' }),
+        404,
+      );
+      return typeof r !== 'number';
     },
 
     async latestAudit(limit) {
@@ -645,8 +711,9 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       );
     },
 
-    async recordOperationOutcome(id, owner, outcome, at) {
+    async recordOperationOutcome(id, owner, given, at) {
       toMs(at, 'outcome time');
+      const outcome = capJsonStrings(given);
       const props = jsonProps('outcome', `outcome of operation ${id}`, outcome);
       return operationStep<OperationResult | undefined>(
         id,
@@ -698,11 +765,12 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     },
 
     async getConversation(conversationId) {
-      const e = await get('conversations', tableKey(conversationId), '');
+      const e = await get('conversations', tableKey(capConversationId(conversationId)), '');
       return e ? readJson<StoredConversationReference>(e, 'ref') : undefined;
     },
 
-    async removeConversation(conversationId) {
+    async removeConversation(given) {
+      const conversationId = capConversationId(given);
       let removed = 0;
       for (const sub of await list('subscriptions', odata`PartitionKey eq ${SUBSCRIPTION} and conversationId eq ${conversationId}`, ['PartitionKey', 'RowKey', 'id'])) {
         await deleteOpenRunsOf(str(sub.id)!);
@@ -718,7 +786,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
 
     async listSubscriptions(filter = {}) {
       let q = odata`PartitionKey eq ${SUBSCRIPTION}`;
-      if (filter.conversationId !== undefined) q += ` and ${odata`conversationId eq ${filter.conversationId}`}`;
+      if (filter.conversationId !== undefined) q += ` and ${odata`conversationId eq ${capConversationId(filter.conversationId)}`}`;
       if (filter.enabledOnly) q += ' and enabled eq true';
       const subs = (await list('subscriptions', q)).map(subscriptionOf);
       return subs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -730,17 +798,28 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     },
 
     async disableSubscriptionsOf(conversationId, reason) {
-      const why = text('reason a subscription is paused', reason)!;
-      let disabled = 0;
-      for (const row of await list('subscriptions', odata`PartitionKey eq ${SUBSCRIPTION} and conversationId eq ${conversationId} and enabled eq true`, ['PartitionKey', 'RowKey'])) {
-        const changed = await rounds('pause the subscription', async () => {
-          const e = await get('subscriptions', SUBSCRIPTION, row.rowKey!);
-          if (!e || e.enabled !== true) return false;
-          return (await update('subscriptions', { partitionKey: SUBSCRIPTION, rowKey: row.rowKey!, enabled: false, disabledReason: why }, e.etag)) ? true : AGAIN;
-        });
-        if (changed) disabled++;
+      const why = capDetail(reason);
+      let changed = 0;
+      const rows = await list('subscriptions', odata`PartitionKey eq ${SUBSCRIPTION} and conversationId eq ${capConversationId(conversationId)}`, ['PartitionKey', 'RowKey']);
+      for (const row of rows) {
+        // Enabled, or paused by the bot: disabled for good, the pause ended (nothing resumes it).
+        const done = await changeSubscription(row.rowKey!, 'disable the subscription', (sub) =>
+          sub.enabled || sub.pausedFor !== undefined ? { ...sub, enabled: false, disabledReason: why, pausedFor: undefined } : undefined,
+        );
+        if (done) changed++;
       }
-      return disabled;
+      return changed;
+    },
+
+    async pauseSubscription(id, pausedFor, reason) {
+      const why = capDetail(reason);
+      return changeSubscription(tableKey(id), 'pause the subscription', (sub) => (sub.enabled ? { ...sub, enabled: false, disabledReason: why, pausedFor } : undefined));
+    },
+
+    async resumeSubscription(id, pausedFor) {
+      return changeSubscription(tableKey(id), 'resume the subscription', (sub) =>
+        !sub.enabled && sub.pausedFor === pausedFor ? { ...sub, enabled: true, disabledReason: undefined, pausedFor: undefined } : undefined,
+      );
     },
 
     async claimDigestRun(subscriptionId, runAt, owner) {
@@ -810,7 +889,11 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
         else report[kind].copied++;
       };
       for (const { name, value } of contents.secrets) await put('secrets', 'secrets', { partitionKey: SECRET, rowKey: tableKey(name), name, value: text(`secret "${name}"`, value)!, createdAt: isoOf(clock.now()) });
-      for (const entry of contents.audit) await put('audit', 'audit', auditRow(entry, entry.id % SEQ_SPAN, `s${(entry.id % 0x10000000).toString(16).padStart(7, '0')}`).row);
+      for (const entry of contents.audit) {
+        // The key comes from the source id: a second copy finds the same row.
+        const seq = (Number.parseInt(entry.id, 10) || 0) % SEQ_SPAN;
+        await put('audit', 'audit', auditRow(entry, seq, `s${createHash('sha256').update(entry.id).digest('hex').slice(0, 7)}`));
+      }
       for (const { ref, updatedAt } of contents.conversations) await put('conversations', 'conversations', conversationRow(ref, updatedAt));
       for (const sub of contents.subscriptions) await put('subscriptions', 'subscriptions', subscriptionRow(sub));
       for (const op of contents.pendingOperations) await put('pendingOperations', 'operations', operationRow(op));

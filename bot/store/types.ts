@@ -190,7 +190,7 @@ export interface Subscription {
 export interface StoreContents {
   secrets: Array<{ name: string; value: string }>;
   /** Oldest first, each with the id it has in the source. */
-  audit: Array<AuditEntry & { id: number }>;
+  audit: Array<AuditEntry & { id: string }>;
   conversations: Array<{ ref: StoredConversationReference; updatedAt: string }>;
   subscriptions: Subscription[];
   /** Refreshes not yet reported, without their poll lease (the source process is stopped). */

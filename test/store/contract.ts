@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { OperationHandle, OperationResult } from '../../bot/azure/api';
 import { parseStatusDetail } from '../../bot/azure/client';
 import type { Clock } from '../../bot/security/clock';
+import { STORE_LIMITS } from '../../bot/store/limits';
 import type { BotStore, NewPendingOperation, PendingOperation, StoredConversationReference, Subscription } from '../../bot/store/types';
 
 /** The contract's tests are dated early March 2025; a store's own clock stands there too unless a test moves it. */
@@ -167,7 +168,8 @@ export function botStoreContract(backend: StoreBackend): void {
           armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000',
           conversationId: '19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2',
         });
-        assert.ok(id2 > id1);
+        assert.equal(typeof id1, 'string');
+        assert.notEqual(id1, id2);
         const latest = await s.latestAudit(10);
         assert.deepEqual(latest.map((e) => e.id), [id2, id1]);
         assert.equal(latest[0]!.incidentId, '0e4bbd9d-e6d4-4b96-b7d3-2e2b1d8a1b5f');
@@ -175,6 +177,107 @@ export function botStoreContract(backend: StoreBackend): void {
         assert.ok(!('scope' in latest[1]!), 'absent fields stay absent');
         assert.equal((await s.latestAudit(1)).length, 1);
         assert.deepEqual(await s.latestAudit(0), []);
+      });
+
+      it('an attempt is completed in place with its outcome, from any instance; an unknown id completes nothing', async () => {
+        const [s, other] = await two();
+        const base = { actorName: 'Megan Bowen', action: 'dismiss', scope: 'subscriptions/afa2a084-766f-4003-8ae1-c4aeb893a99f', alertId: 'TooManyOwnersAssignedToResource' };
+        const done = await s.appendAudit({ ...base, at: '2025-03-01T12:00:00.000Z', result: 'attempted', detail: 'Dismissing the alert (isActive: false).' });
+        const open_ = await s.appendAudit({ ...base, at: '2025-03-01T12:00:01.000Z', result: 'attempted', detail: 'Dismissing the alert (isActive: false).' });
+        const started = await s.appendAudit({ ...base, at: '2025-03-01T12:00:02.000Z', result: 'attempted', detail: 'Starting a rescan.' });
+        assert.equal(await other.completeAudit(done, { result: 'succeeded', at: '2025-03-01T12:00:00.400Z', detail: 'Alert dismissed (isActive: false).', armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000' }), true);
+        assert.equal(await other.completeAudit(started, { result: 'started', at: '2025-03-01T12:00:02.300Z' }), true);
+        for (const unknown of ['999', 'not-an-id', '', '1 OR 1=1', `${done}x`]) {
+          assert.equal(await s.completeAudit(unknown, { result: 'failed', at: '2025-03-01T12:00:02.000Z' }), false, unknown);
+        }
+        const [rescan, stillOpen, completed] = await s.latestAudit(10);
+        assert.deepEqual([rescan!.result, rescan!.detail, rescan!.completedAt], ['started', 'Starting a rescan.', '2025-03-01T12:00:02.300Z'], 'no detail given keeps the one written');
+        assert.equal(stillOpen!.id, open_);
+        assert.equal(stillOpen!.result, 'attempted', 'an attempt nobody completed stays attempted: its outcome is unknown');
+        assert.ok(!('completedAt' in stillOpen!), 'no completion time');
+        assert.deepEqual(completed, {
+          ...base,
+          id: done,
+          at: '2025-03-01T12:00:00.000Z',
+          result: 'succeeded',
+          detail: 'Alert dismissed (isActive: false).',
+          armRequestId: 'c6a5a6a0-0000-4000-8000-000000000000',
+          completedAt: '2025-03-01T12:00:00.400Z',
+        });
+        assert.equal(await s.appendAudit({ ...base, at: '2025-03-01T12:00:03.000Z', result: 'attempted', completedAt: '2025-03-01T12:00:04.000Z' }).then(async (id) => (await s.latestAudit(1))[0]!.id === id && !('completedAt' in (await s.latestAudit(1))[0]!)), true, 'a new entry is never born completed');
+      });
+
+      it('keeps the refusal reason in its own field', async () => {
+        const s = await open();
+        await s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'refused', reason: 'replay', detail: 'Replayed a card action that had already completed.' });
+        const [e] = await s.latestAudit(1);
+        assert.equal(e!.reason, 'replay');
+      });
+
+      it('caps every untrusted string before it is stored', async () => {
+        const s = await open();
+        const huge = (c: string) => c.repeat(480 * 1024);
+        const id = await s.appendAudit({
+          at: '2025-03-01T12:00:00.000Z',
+          actorObjectId: huge('a'),
+          actorName: huge('n'),
+          tenantId: huge('t'),
+          action: huge('v'),
+          scope: huge('s'),
+          alertId: huge('x'),
+          incidentId: huge('i'),
+          result: 'refused',
+          reason: 'verbMismatch',
+          detail: huge('d'),
+          armRequestId: huge('r'),
+          conversationId: huge('c'),
+        });
+        const [e] = await s.latestAudit(1);
+        assert.equal(e!.id, id);
+        const lengths = Object.fromEntries(Object.entries(e!).map(([k, v]) => [k, String(v).length]));
+        assert.deepEqual(lengths, {
+          id: id.length,
+          at: 24,
+          actorObjectId: STORE_LIMITS.id,
+          actorName: STORE_LIMITS.name,
+          tenantId: STORE_LIMITS.id,
+          action: STORE_LIMITS.action,
+          scope: STORE_LIMITS.resource,
+          alertId: STORE_LIMITS.resource,
+          incidentId: STORE_LIMITS.resource,
+          result: 'refused'.length,
+          reason: 'verbMismatch'.length,
+          detail: STORE_LIMITS.detail,
+          armRequestId: STORE_LIMITS.id,
+          conversationId: STORE_LIMITS.conversation,
+        });
+        assert.ok(e!.action.endsWith('…'), 'a cut value says so');
+
+        // The same cut on the other things people name: who claimed, who subscribed, the conversation.
+        await s.claimAction(DISMISS_KEY, { objectId: huge('o'), name: huge('n') }, '2025-03-01T12:00:00.000Z', 60_000);
+        const lost = await s.claimAction(DISMISS_KEY, { name: 'Alex Wilber' }, '2025-03-01T12:00:01.000Z', 60_000);
+        assert.ok(!lost.claimed && lost.by.name!.length === STORE_LIMITS.name && lost.by.objectId!.length === STORE_LIMITS.id, 'the claimant is stored capped');
+        const longConversation = `19:${huge('c')}@thread.tacv2`;
+        const ref = { ...teamConversation(), user: { id: '29:x', name: huge('u') } };
+        ref.conversation = { ...ref.conversation, id: longConversation };
+        await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
+        const stored = await s.getConversation(longConversation);
+        assert.equal((stored!.user as { name: string }).name.length, STORE_LIMITS.jsonString);
+        assert.equal(stored!.conversation.id.length, STORE_LIMITS.conversation);
+        await s.addSubscription(subscription('sub-long', longConversation, { createdBy: { name: huge('n') } }));
+        const [sub] = await s.listSubscriptions({ conversationId: longConversation });
+        assert.equal(sub!.createdBy.name!.length, STORE_LIMITS.name);
+        assert.equal(await s.removeConversation(longConversation), 1, 'a capped id still finds its conversation and subscriptions');
+
+        // A refresh's requester and ARM's words about its outcome too.
+        await s.addPendingOperation({ ...pendingOp('op-long'), requester: { objectId: huge('o'), name: huge('n') } });
+        assert.equal(await s.leasePendingOperation('op-long', 'proc-a', '2025-03-01T12:10:00.000Z', '2025-03-01T12:00:00.000Z'), true);
+        const failed: OperationResult = { outcome: 'failed', status: 'Failed', details: [{ statusDetail: huge('e') }], durationMs: 1000, polls: 1 };
+        const kept = await s.recordOperationOutcome('op-long', 'proc-a', failed, '2025-03-01T12:00:01.000Z');
+        assert.equal(kept!.details[0]!.statusDetail!.length, STORE_LIMITS.jsonString);
+        const op = await s.getPendingOperation('op-long');
+        assert.equal(op!.requester.name!.length, STORE_LIMITS.name);
+        assert.equal(op!.outcome!.details[0]!.statusDetail!.length, STORE_LIMITS.jsonString);
       });
 
       it('the latest n across days and instances, newest first', async () => {
@@ -490,6 +593,33 @@ export function botStoreContract(backend: StoreBackend): void {
 
         assert.equal(await other.deleteSubscription('sub-3'), true);
         assert.equal(await s.deleteSubscription('sub-3'), false);
+      });
+
+      it('pauses a subscription for its tenant and resumes only what it paused so', async () => {
+        const [s, other] = await two();
+        const conv = teamConversation().conversation.id;
+        await s.addSubscription(subscription('sub-1', conv, { lastSnapshot: { v: 1 } }));
+        await s.addSubscription(subscription('sub-2', conv, { createdAt: '2025-03-01T12:00:01.000Z' }));
+        const reason = "Paused: this conversation's tenant is not in PIM_ALLOWED_TENANTS.";
+        await s.addSubscription(subscription('sub-3', '29:personal-chat', { createdAt: '2025-03-01T12:00:02.000Z' }));
+        assert.equal(await s.pauseSubscription('sub-1', 'tenantNotAllowed', reason), true);
+        assert.equal(await other.pauseSubscription('sub-1', 'tenantNotAllowed', reason), false, 'already paused');
+        assert.equal(await other.pauseSubscription('sub-3', 'tenantNotAllowed', reason), true);
+        assert.equal(await s.pauseSubscription('no-such-sub', 'tenantNotAllowed', reason), false);
+        const [one] = await other.listSubscriptions({ conversationId: conv });
+        assert.deepEqual([one!.enabled, one!.pausedFor, one!.disabledReason, one!.lastSnapshot], [false, 'tenantNotAllowed', reason, { v: 1 }]);
+
+        // The bot removed from the team: both its subscriptions are disabled for good, the pause included.
+        assert.equal(await other.disableSubscriptionsOf(conv, 'The bot was removed from this team.'), 2);
+        for (const sub of await s.listSubscriptions({ conversationId: conv })) {
+          assert.deepEqual([sub.enabled, sub.pausedFor, sub.disabledReason], [false, undefined, 'The bot was removed from this team.']);
+          assert.equal(await s.resumeSubscription(sub.id, 'tenantNotAllowed'), false, 'disabled for another reason: stays so');
+        }
+
+        assert.equal(await s.resumeSubscription('sub-3', 'tenantNotAllowed'), true);
+        assert.equal(await other.resumeSubscription('sub-3', 'tenantNotAllowed'), false);
+        const [resumed] = await other.listSubscriptions({ conversationId: '29:personal-chat' });
+        assert.deepEqual([resumed!.enabled, 'pausedFor' in resumed!, 'disabledReason' in resumed!], [true, false, false]);
       });
 
       it('race: two instances pausing one conversation count each subscription once', async () => {

@@ -82,11 +82,11 @@ describe('Table Storage store', function () {
   describe("Table Storage's limits", () => {
     it('a value longer than one property holds is refused with a plain sentence, and nothing is stored', async () => {
       const s = await open();
-      await assert.rejects(
-        s.appendAudit({ at: '2025-03-01T12:00:00.000Z', action: 'dismiss', result: 'refused', detail: 'x'.repeat(MAX_PROPERTY_CHARS + 1) }),
-        { message: `The audit detail is ${MAX_PROPERTY_CHARS + 1} characters long; Table Storage keeps at most ${MAX_PROPERTY_CHARS} in one value. Shorten it.` },
-      );
-      assert.deepEqual(await s.latestAudit(5), []);
+      const key = `configure:${'k'.repeat(MAX_PROPERTY_CHARS)}`;
+      await assert.rejects(s.claimAction(key, { name: 'Megan Bowen' }, '2025-03-01T12:00:00.000Z', 60_000), {
+        message: `The claim key is ${key.length} characters long; Table Storage keeps at most ${MAX_PROPERTY_CHARS} in one value. Shorten it.`,
+      });
+      assert.deepEqual(await rows('claims'), []);
     });
 
     it('a JSON value is split over properties of at most 32,000 characters, and one too large for an entity is refused', async () => {
@@ -107,13 +107,28 @@ describe('Table Storage store', function () {
 
     it('text in any language survives a large entity (kept as ASCII JSON)', async () => {
       const s = await open();
-      const ref = { ...pendingOp('op-1').conversation, conversation: { id: '19:x@thread.tacv2', name: `Équipe Sécurité — 安全チーム ${'😀'.repeat(10)}` }, padding: 'ü'.repeat(30_000) };
+      const ref = { ...pendingOp('op-1').conversation, conversation: { id: '19:x@thread.tacv2', name: `Équipe Sécurité — 安全チーム ${'😀'.repeat(10)}` }, padding: Array.from({ length: 60 }, (_, i) => `${i} ${'ü'.repeat(1000)}`) };
       await s.upsertConversation(ref, '2025-03-01T12:00:00.000Z');
       assert.deepEqual(await s.getConversation('19:x@thread.tacv2'), ref);
     });
   });
 
   describe('sweep', () => {
+    it('keeps a bounded number of refused entries (the newest) and every other entry', async () => {
+      const clock = manualClock('2025-03-01T12:00:00.000Z');
+      const s = await openTableStore({ connection: { connectionString: azurite.connectionString }, prefix, clock, maxRefusedAudit: 5 });
+      opened.push(s);
+      const ids: string[] = [];
+      await s.appendAudit({ at: '2025-02-28T11:59:00.000Z', action: 'dismiss', result: 'attempted' });
+      for (let i = 0; i < 12; i++) ids.push(await s.appendAudit({ at: `2025-03-01T12:00:${String(i).padStart(2, '0')}.000Z`, action: 'message', result: 'refused', reason: 'tenantNotAllowed' }));
+      await s.appendAudit({ at: '2025-03-01T12:01:00.000Z', action: 'dismiss', result: 'succeeded' });
+      await s.sweep();
+      const all = await s.latestAudit(100);
+      assert.deepEqual(all.filter((e) => e.result === 'refused').map((e) => e.id), ids.slice(-5).reverse());
+      assert.deepEqual(all.filter((e) => e.result !== 'refused').map((e) => e.result), ['succeeded', 'attempted']);
+    });
+
+
     it('deletes expired claims and nonces, long-reported operations and old finished runs, and keeps the rest', async () => {
       const clock = manualClock('2025-03-01T12:00:00.000Z');
       const s = await open(clock);

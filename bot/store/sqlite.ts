@@ -8,9 +8,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
-import { MAX_REFUSED_AUDIT_ENTRIES, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
+import { MAX_REFUSED_AUDIT_ENTRIES, STORE_LIMITS, capText, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
 import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE } from './types';
-import type { AuditEntry, BotStore, NewPendingOperation, OperationStep, PendingOperation, StoreContents, StoredConversationReference, Subscription } from './types';
+import type { AuditEntry, BotStore, NewPendingOperation, OperationStep, PendingOperation, SharedLease, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
   /** Folder for the database; created (mode 0700) if missing. Default `data` in the working directory. */
@@ -35,6 +35,8 @@ export interface SqliteBotStore extends BotStore {
 }
 
 export const DEFAULT_DB_FILE = 'pim-alerts.sqlite';
+/** A shared lease nobody has renewed for this long is deleted. */
+const LEASE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** Ended operations (reported, gone, gave up) are kept this long for the record, then pruned. */
 const FINISHED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -153,6 +155,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE audit ADD COLUMN completed_at TEXT;
       CREATE INDEX audit_refused ON audit (id) WHERE result = 'refused';
       ALTER TABLE subscriptions ADD COLUMN paused_for TEXT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'shared leases (the Teams send budget of several processes)',
+    sql: `
+      CREATE TABLE leases (
+        grp TEXT NOT NULL,
+        name TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        until TEXT NOT NULL,
+        until_ms INTEGER NOT NULL,
+        usable_from TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (grp, name)
+      );
     `,
   },
 ];
@@ -433,6 +451,16 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     incompleteRuns: db.prepare<[], { subscription_id: string; run_at: string; owner: string }>(
       'SELECT subscription_id, run_at, owner FROM digest_runs WHERE completed_at IS NULL ORDER BY run_at, subscription_id',
     ),
+
+    listLeases: db.prepare<[string], { name: string; owner: string; until: string; usable_from: string; version: number }>(
+      'SELECT name, owner, until, usable_from, version FROM leases WHERE grp = ? ORDER BY name',
+    ),
+    insertLease: db.prepare(`INSERT INTO leases (grp, name, owner, until, until_ms, usable_from, version) VALUES (@grp, @name, @owner, @until, @untilMs, @usableFrom, 1)
+      ON CONFLICT (grp, name) DO NOTHING`),
+    updateLease: db.prepare(`UPDATE leases SET owner = @owner, until = @until, until_ms = @untilMs, usable_from = @usableFrom, version = version + 1
+      WHERE grp = @grp AND name = @name AND version = @version`),
+    // A lease nobody renewed for a day is no one's budget any more.
+    pruneLeases: db.prepare('DELETE FROM leases WHERE until_ms <= ?'),
   };
 
   // Expired claims and nonces are cleared on the way past rather than by a timer, so a store needs
@@ -479,6 +507,15 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
     });
     if (entry.result === 'refused') stmts.pruneRefused.run(maxRefused);
     return String(r.lastInsertRowid);
+  });
+
+  // One statement decides: the insert's unique key, or the update's version in its WHERE clause.
+  const putLeaseTx = write((grp: string, lease: Omit<SharedLease, 'version'>, version: string | undefined): boolean => {
+    const row = { grp, name: lease.name, owner: capText(lease.owner, STORE_LIMITS.name), until: canonicalInstant(lease.until, 'lease end'), untilMs: toMs(lease.until, 'lease end'), usableFrom: canonicalInstant(lease.usableFrom, 'lease start') };
+    stmts.pruneLeases.run(clock.now() - LEASE_RETENTION_MS);
+    if (version === undefined) return stmts.insertLease.run(row).changes === 1;
+    if (!/^[1-9][0-9]{0,15}$/.test(version)) return false;
+    return stmts.updateLease.run({ ...row, version: Number(version) }).changes === 1;
   });
 
   const markNonceTx = write((nonce: string, expiresMs: number) => {
@@ -729,6 +766,14 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
     async ping() {
       stmts.ping.get();
+    },
+
+    async listLeases(group) {
+      return stmts.listLeases.all(group).map((r) => ({ name: r.name, owner: r.owner, until: r.until, usableFrom: r.usable_from, version: String(r.version) }));
+    },
+
+    async putLease(group, lease, version) {
+      return putLeaseTx(group, lease, version);
     },
 
     async close() {

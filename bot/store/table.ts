@@ -27,6 +27,8 @@
 //                   (insert-once: the claim). PK "done", RK runAt|subscription id: finished runs,
 //                   kept RUN_RETENTION_MS so that a late instance cannot claim a finished run again.
 //                   Listing the unfinished runs reads only the small "open" partition.
+// - leases:         PK the group (e.g. "budget:<tenant id>"), RK the lease name. Taken and renewed
+//                   with the ETag read (insert-once for a new one); a group is one partition query.
 //
 // Keys are percent-encoded where Table Storage forbids a character (/ \ # ? and control
 // characters), and hashed when too long. Values stay under Table Storage's limits (64 KiB per
@@ -43,6 +45,8 @@ import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
 import {
   MAX_REFUSED_AUDIT_ENTRIES,
+  STORE_LIMITS,
+  capText,
   capActor,
   capAuditEntry,
   capAuditOutcome,
@@ -59,7 +63,7 @@ import type { AuditEntry, BotStore, CopyReport, NewPendingOperation, OperationSt
 export const DEFAULT_TABLE_PREFIX = 'pimalerts';
 
 /** The tables of one bot, by role; their names are the prefix plus the role. */
-export const TABLE_SUFFIXES = ['secrets', 'audit', 'claims', 'nonces', 'operations', 'conversations', 'subscriptions', 'digestruns'] as const;
+export const TABLE_SUFFIXES = ['secrets', 'audit', 'claims', 'nonces', 'operations', 'conversations', 'subscriptions', 'digestruns', 'leases'] as const;
 export type TableRole = (typeof TABLE_SUFFIXES)[number];
 
 /** Table names are 3-63 letters and digits starting with a letter; the longest suffix is 13. */
@@ -78,6 +82,8 @@ const MAX_KEY_CHARS = 400;
 const FINISHED_RETENTION_MS = 30 * 24 * 60 * 60_000;
 /** A finished digest run is remembered this long, far beyond the one scheduler tick a late claim can lag. */
 export const RUN_RETENTION_MS = 35 * 24 * 60 * 60_000;
+/** A shared lease nobody has renewed for this long is deleted. */
+const LEASE_RETENTION_MS = 24 * 60 * 60_000;
 /** Sweeps of expired rows run at most this often per process. */
 export const SWEEP_INTERVAL_MS = 10 * 60_000;
 /** A conditional write that keeps losing to other writers gives up after this many rounds. */
@@ -249,6 +255,7 @@ const AGAIN = Symbol('again');
 /** Epoch ms fit in 15 digits until the year 33658; inverting makes newer rows sort first. */
 const MS_SPAN = 1e15;
 const SEQ_SPAN = 1e6;
+const ETAG = /^W\/"datetime'[0-9A-Za-z%.:-]+'"$/;
 const AUDIT_ID = /^(\d{8})-(\d{15}-\d{6}-[0-9a-z]{8})$/;
 
 function auditPartition(ms: number): string {
@@ -330,6 +337,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     await deleteAll('nonces', await list('nonces', odata`expiresAt le ${nowIso}`, ['PartitionKey', 'RowKey']));
     await deleteAll('operations', await list('operations', odata`PartitionKey eq ${OPERATION} and finished eq true and finishedAt le ${isoOf(now - FINISHED_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
     await deleteAll('digestruns', await list('digestruns', odata`PartitionKey eq ${DONE} and RowKey lt ${isoOf(now - RUN_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
+    await deleteAll('leases', await list('leases', odata`until le ${isoOf(now - LEASE_RETENTION_MS)}`, ['PartitionKey', 'RowKey']));
     // Refusals are written for anyone who can reach the bot: beyond the newest maxRefused, they go.
     // Only after this process wrote some, so a quiet bot never scans its audit log.
     if (refusedSinceSweep > 0) {
@@ -871,6 +879,29 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       return rows
         .map((r) => ({ subscriptionId: str(r.subscriptionId)!, runAt: str(r.runAt)!, owner: str(r.owner)! }))
         .sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
+    },
+
+    async listLeases(group) {
+      const rows = await list('leases', odata`PartitionKey eq ${tableKey(group)}`);
+      return rows.map((e) => ({ name: str(e.name)!, owner: str(e.owner) ?? '', until: str(e.until)!, usableFrom: str(e.usableFrom)!, version: e.etag }));
+    },
+
+    async putLease(group, lease, version) {
+      maybeSweep();
+      text('lease group', group);
+      const row = {
+        partitionKey: tableKey(group),
+        rowKey: tableKey(lease.name),
+        name: text('lease name', lease.name)!,
+        owner: capText(lease.owner, STORE_LIMITS.name),
+        until: canonicalInstant(lease.until, 'lease end'),
+        usableFrom: canonicalInstant(lease.usableFrom, 'lease start'),
+      };
+      // Insert-once for a new lease (409: another wrote it first); Replace with the ETag listed (412: changed since).
+      if (version === undefined) return (await insert('leases', row)) !== false;
+      // Only an ETag this service gave out names a version; anything else matches nothing.
+      if (!ETAG.test(version)) return false;
+      return update('leases', row, version, 'Replace');
     },
 
     async copyIn(contents) {

@@ -183,6 +183,24 @@ export interface Subscription {
 }
 
 /**
+ * A small shared record with a holder and an expiry, written only if unchanged since it was read:
+ * the slices of a tenant's Teams send budget that instances take and hand over
+ * (delivery/budget.ts), and each instance's note that it wants some.
+ */
+export interface SharedLease {
+  /** Unique within its group. */
+  name: string;
+  /** Who holds it ('' when nobody does). */
+  owner: string;
+  /** ISO time the holder's right ends unless renewed. */
+  until: string;
+  /** ISO time from which a new holder may use it (what the last holder used has aged out by then). */
+  usableFrom: string;
+  /** Opaque; changes with every write. Pass it back to putLease to write only over what was read. */
+  version: string;
+}
+
+/**
  * What `npm run store:copy` carries from one backend to another: everything a running bot needs to
  * go on where the other left off. Digest runs are not carried (each subscription's lastRunAt is),
  * nor are reported operations or expired claims and nonces.
@@ -299,6 +317,15 @@ export interface BotStore {
    * cheap round trip (SQLite: a trivial query; a network store: one small request).
    */
   ping(): Promise<void>;
+
+  // shared leases (the Teams send budget of several instances)
+  /** Every lease of the group, in name order. */
+  listLeases(group: string): Promise<SharedLease[]>;
+  /**
+   * Writes the lease only if it is still at `version` (as listed), or, without a version, only if
+   * it does not exist yet: true when written, false when someone else wrote first.
+   */
+  putLease(group: string, lease: Omit<SharedLease, 'version'>, version?: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

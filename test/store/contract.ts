@@ -726,6 +726,49 @@ export function botStoreContract(backend: StoreBackend): void {
       });
     });
 
+    describe('shared leases', () => {
+      /** Seconds after the stores' clock (leases unrenewed for a day are pruned). */
+      const L = (seconds: number) => new Date(Date.parse(CONTRACT_NOW) + seconds * 1000).toISOString();
+      const lease = (name: string, owner: string, until: string, usableFrom = L(0)) => ({ name, owner, until, usableFrom });
+
+      it('a new lease is written once; then only over the version that was listed', async () => {
+        const [a, b] = await two();
+        assert.deepEqual(await a.listLeases('budget:t1'), []);
+        assert.equal(await a.putLease('budget:t1', lease('slice-01', 'host-a:3978', L(5))), true);
+        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(5))), false, 'it exists: insert-once');
+        const [listed] = await b.listLeases('budget:t1');
+        assert.deepEqual({ ...listed, version: undefined }, { ...lease('slice-01', 'host-a:3978', L(5)), version: undefined });
+        assert.equal(typeof listed!.version, 'string');
+        assert.equal(await a.putLease('budget:t1', lease('slice-01', 'host-a:3978', L(10)), listed!.version), true, 'renewed over what was listed');
+        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(10)), listed!.version), false, 'a stale version writes nothing');
+        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(10)), 'not-a-version'), false);
+        const [now] = await a.listLeases('budget:t1');
+        assert.deepEqual([now!.owner, now!.until], ['host-a:3978', L(10)]);
+        assert.notEqual(now!.version, listed!.version);
+        // Groups are apart, and a group lists in name order.
+        await b.putLease('budget:t2', lease('slice-02', '', L(0)));
+        await b.putLease('budget:t2', lease('demand:host-b:3978', 'host-b:3978', L(3)));
+        assert.deepEqual((await a.listLeases('budget:t2')).map((l) => l.name), ['demand:host-b:3978', 'slice-02']);
+        assert.equal((await a.listLeases('budget:t1')).length, 1);
+      });
+
+      it('race: of two instances taking one lease over the same version at once, exactly one gets it', async () => {
+        const [a, b] = await two();
+        for (let i = 0; i < backend.raceRounds; i++) {
+          const name = `slice-${i}`;
+          const fresh = await Promise.all([a.putLease('budget:race', lease(name, 'host-a', L(5))), b.putLease('budget:race', lease(name, 'host-b', L(5)))]);
+          assert.equal(fresh.filter(Boolean).length, 1, `round ${i}: one creates it`);
+          const listed = (await a.listLeases('budget:race')).find((l) => l.name === name)!;
+          const taken = await Promise.all([
+            a.putLease('budget:race', lease(name, 'host-a', L(10)), listed.version),
+            b.putLease('budget:race', lease(name, 'host-b', L(10)), listed.version),
+          ]);
+          assert.equal(taken.filter(Boolean).length, 1, `round ${i}: one takes it over`);
+          assert.equal((await b.listLeases('budget:race')).find((l) => l.name === name)!.owner, taken[0] ? 'host-a' : 'host-b');
+        }
+      });
+    });
+
     it('everything survives close and reopen', async () => {
       const s = await open();
       const ref = teamConversation();

@@ -6,6 +6,7 @@
 // up. Neither rejects: the caller gets a DeliveryResult to record.
 import type { Activity } from 'botbuilder';
 import type { StoredConversationReference } from '../store/types';
+import type { SharedBudget } from './budget';
 import { LimiterStoppedError, createLimiter, createSleeper, type ConversationLimiter, type DeliveryLimits } from './limiter';
 import { SendError, toSendError } from './sendError';
 
@@ -45,6 +46,8 @@ export interface DeliveryOptions {
   /** Replaces an activity the bot sent (one request per call, errors as SendError); needed for `update`. */
   update?: (ref: StoredConversationReference, activityId: string, activity: Partial<Activity>) => Promise<void>;
   limits?: Partial<DeliveryLimits>;
+  /** The Teams budget shared with other instances (limiter.ts, budget.ts); default this instance's own. */
+  shared?: SharedBudget;
   retry?: RetryOptions;
   /** Monotonic ms for the limiter; default performance.now(). */
   now?: () => number;
@@ -85,7 +88,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const maxMs = options.retry?.maxMs ?? 30_000;
   const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 60_000;
   const random = options.random ?? Math.random;
-  const limiter = createLimiter({ ...(options.limits ? { limits: options.limits } : {}), ...(options.now ? { now: options.now } : {}) });
+  const limiter = createLimiter({ ...(options.limits ? { limits: options.limits } : {}), ...(options.now ? { now: options.now } : {}), ...(options.shared ? { shared: options.shared } : {}) });
   const sleeper = createSleeper();
   const sleep = options.sleep ?? ((ms: number) => sleeper.sleep(ms));
   const log = options.logger;

@@ -8,3 +8,5 @@ export type { ActivitySender, ActivityUpdater, BotFrameworkSenderOptions } from 
 export { SendError, parseRetryAfter, retryAfterFromHeaders, toSendError } from './sendError';
 export { TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS, rateKeyOfConversation } from './windows';
 export type { RateWindow } from './windows';
+export { createSharedBudget, fairShare, BudgetStoppedError } from './budget';
+export type { SharedBudget, SharedBudgetOptions, TenantBudget } from './budget';

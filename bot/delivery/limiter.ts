@@ -15,12 +15,15 @@
 //   1,000 conversations, held the first send back by 0.6 s; and Bottleneck's reservoir refreshes on
 //   a fixed clock (60 just before a refresh and 60 just after is 120 within 30 s), while minTime
 //   alone would cap a conversation at its slowest window's average rate.
-// - Per tenant, app-wide (a Bottleneck.Group keyed by tenant id): a reservoir of `limit` places,
+// - Per tenant, app-wide, for one instance (a Bottleneck.Group keyed by tenant id): a reservoir of `limit` places,
 //   each given back `interval` after its request answered, plus minTime spacing of interval/limit
 //   (20 ms for 50/s) so the tenant's traffic is smooth rather than 50-request bursts, and a cap on
 //   requests in flight. The conversation level hands its job to this level once the conversation's
 //   windows allow it (what `limiter.chain(global)` does, with the window wait before the hand-off).
+// - With several instances (a SharedBudget, budget.ts), the tenant level is the instance's slices
+//   of the tenant's budget instead, and the conversation windows are kept to the same share.
 import Bottleneck from 'bottleneck';
+import { BudgetStoppedError, type SharedBudget, type TenantBudget } from './budget';
 import {
   SlidingWindowLog,
   TEAMS_GLOBAL_WINDOW,
@@ -116,6 +119,11 @@ export interface LimiterOptions {
   limits?: Partial<DeliveryLimits>;
   /** Monotonic ms; default performance.now(). */
   now?: () => number;
+  /**
+   * The tenant budget shared with other instances (budget.ts): when given, it replaces this
+   * instance's own tenant window, and each conversation window is kept to this instance's share.
+   */
+  shared?: SharedBudget;
 }
 
 export function createLimiter(options: LimiterOptions = {}): ConversationLimiter {
@@ -127,6 +135,10 @@ export function createLimiter(options: LimiterOptions = {}): ConversationLimiter
     throw new Error('The limit of requests in flight must be a whole number of at least 1.');
   }
   const now = options.now ?? (() => globalThis.performance.now());
+  const shared = options.shared;
+  // Resolves (with a no-op release) when the limiter stops, to end waits for a budget place.
+  let onStop: () => void = () => undefined;
+  const stoppedSignal = new Promise<() => void>((resolve) => (onStop = () => resolve(() => undefined)));
   const timers = createSleeper();
   const logs = new Map<string, SlidingWindowLog>();
   const pausedUntil = new Map<string, number>();
@@ -156,14 +168,61 @@ export function createLimiter(options: LimiterOptions = {}): ConversationLimiter
     for (const [key, until] of pausedUntil) if (until <= t) pausedUntil.delete(key);
   };
 
-  async function waitForWindows(key: string): Promise<void> {
+  async function waitForWindows(key: string, share: () => number): Promise<void> {
     const log = logOf(key);
     for (;;) {
       if (stopped) throw new LimiterStoppedError();
       const t = now();
-      const at = Math.max(log.nextAllowedAt(t, limits.marginMs), pausedUntil.get(key) ?? t);
+      const at = Math.max(log.nextAllowedAt(t, limits.marginMs, share()), pausedUntil.get(key) ?? t);
       if (at <= t) return;
       await timers.sleep(Math.ceil(at - t));
+    }
+  }
+
+  /** Runs `job` after every earlier job of the conversation (its FIFO). */
+  function onceInOrder<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const run = (tails.get(key) ?? Promise.resolve()).then(job);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return run;
+  }
+
+  /** One request under the shared budget: the conversation's share of its windows, then a place in a slice. */
+  async function sendShared<T>(key: string, tenant: TenantBudget, task: () => Promise<T>): Promise<T> {
+    let leave: () => void;
+    try {
+      leave = await tenant.enter();
+    } catch (err) {
+      throw err instanceof BudgetStoppedError ? new LimiterStoppedError() : err;
+    }
+    try {
+      await waitForWindows(key, () => tenant.share());
+      const acquiring = tenant.acquire();
+      let release: () => void;
+      try {
+        release = await Promise.race([acquiring, stoppedSignal]);
+      } catch (err) {
+        throw err instanceof BudgetStoppedError ? new LimiterStoppedError() : err;
+      }
+      if (stopped) {
+        // A place granted after the stop is handed straight back.
+        acquiring.then((r) => r(), () => undefined);
+        throw new LimiterStoppedError();
+      }
+      try {
+        return await task();
+      } finally {
+        logOf(key).record(now());
+        release();
+      }
+    } finally {
+      leave();
     }
   }
 
@@ -174,9 +233,10 @@ export function createLimiter(options: LimiterOptions = {}): ConversationLimiter
       if (stopped) throw new LimiterStoppedError();
       if (++scheduled % 1000 === 0) sweep();
       const key = rateKeyOfConversation(target.conversationId);
+      if (shared) return onceInOrder(key, () => sendShared(key, shared.tenant(target.tenantId ?? ''), task));
       const tenant = tenants.key(target.tenantId ?? '');
       const job = async (): Promise<T> => {
-        await waitForWindows(key);
+        await waitForWindows(key, () => 1);
         return tenant.schedule(async () => {
           if (stopped) throw new LimiterStoppedError();
           try {
@@ -190,17 +250,8 @@ export function createLimiter(options: LimiterOptions = {}): ConversationLimiter
           }
         });
       };
-      const run = (tails.get(key) ?? Promise.resolve()).then(job);
-      const tail = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      tails.set(key, tail);
-      void tail.then(() => {
-        if (tails.get(key) === tail) tails.delete(key);
-      });
       try {
-        return await run;
+        return await onceInOrder(key, job);
       } catch (err) {
         if (stopped && err instanceof Bottleneck.BottleneckError) throw new LimiterStoppedError();
         throw err;
@@ -213,6 +264,7 @@ export function createLimiter(options: LimiterOptions = {}): ConversationLimiter
     async stop() {
       if (stopped) return;
       stopped = true;
+      onStop();
       timers.cancelAll(new LimiterStoppedError());
       await Promise.all(tenants.limiters().map(({ limiter }) => limiter.stop({ dropWaitingJobs: true }).catch(() => undefined)));
       // Queued conversation jobs now end at once with LimiterStoppedError; wait for them to.

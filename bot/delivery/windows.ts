@@ -70,13 +70,14 @@ export class SlidingWindowLog {
   /**
    * Earliest time at which one more operation keeps every window within `limit + tolerance`,
    * with `marginMs` added to each interval (to absorb the jitter between our clock and the
-   * receiver's). Returns `now` when the operation may go at once.
+   * receiver's). Returns `now` when the operation may go at once. `share` (0..1] keeps to that
+   * part of every limit (at least one), for a sender that shares the windows with others.
    */
-  nextAllowedAt(now: number, marginMs = 0): number {
+  nextAllowedAt(now: number, marginMs = 0, share = 1): number {
     this.prune(now);
     let at = now;
     for (const w of this.windows) {
-      const allowed = w.limit + this.tolerance;
+      const allowed = (share >= 1 ? w.limit : Math.max(1, Math.floor(w.limit * share))) + this.tolerance;
       if (this.times.length < allowed) continue;
       // The operation that must leave the window before one more fits.
       const blocking = this.times[this.times.length - allowed]!;

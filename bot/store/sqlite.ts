@@ -510,12 +510,12 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
   });
 
   // One statement decides: the insert's unique key, or the update's version in its WHERE clause.
-  const putLeaseTx = write((grp: string, lease: Omit<SharedLease, 'version'>, version: string | undefined): boolean => {
+  const putLeaseTx = write((grp: string, lease: Omit<SharedLease, 'version'>, version: string | undefined): string | undefined => {
     const row = { grp, name: lease.name, owner: capText(lease.owner, STORE_LIMITS.name), until: canonicalInstant(lease.until, 'lease end'), untilMs: toMs(lease.until, 'lease end'), usableFrom: canonicalInstant(lease.usableFrom, 'lease start') };
     stmts.pruneLeases.run(clock.now() - LEASE_RETENTION_MS);
-    if (version === undefined) return stmts.insertLease.run(row).changes === 1;
-    if (!/^[1-9][0-9]{0,15}$/.test(version)) return false;
-    return stmts.updateLease.run({ ...row, version: Number(version) }).changes === 1;
+    if (version === undefined) return stmts.insertLease.run(row).changes === 1 ? '1' : undefined;
+    if (!/^[1-9][0-9]{0,15}$/.test(version)) return undefined;
+    return stmts.updateLease.run({ ...row, version: Number(version) }).changes === 1 ? String(Number(version) + 1) : undefined;
   });
 
   const markNonceTx = write((nonce: string, expiresMs: number) => {
@@ -732,7 +732,8 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
         params.push(capConversationId(filter.conversationId));
       }
       if (filter.enabledOnly) where.push('enabled = 1');
-      const sql = `SELECT * FROM subscriptions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+      const columns = filter.withoutSnapshots ? 'id, conversation_id, cron, label, time_zone, scopes, severity, mode, created_by, created_at, enabled, disabled_reason, paused_for, last_run_at, NULL AS last_snapshot' : '*';
+      const sql = `SELECT ${columns} FROM subscriptions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
       return (db.prepare(sql).all(...params) as SubscriptionRow[]).map(subscriptionFromRow);
     },
 

@@ -269,6 +269,8 @@ function auditPartition(ms: number): string {
 const SECRET = 'secret';
 const OPERATION = 'operation';
 const SUBSCRIPTION = 'subscription';
+/** A subscription's properties without its snapshot (a projection, so the snapshot is not even sent). */
+const SUBSCRIPTION_COLUMNS = ['PartitionKey', 'RowKey', 'id', 'conversationId', 'cron', 'label', 'timeZone', 'scopes', 'severity', 'mode', 'createdBy', 'createdAt', 'enabled', 'disabledReason', 'pausedFor', 'lastRunAt'];
 const OPEN = 'open';
 const DONE = 'done';
 /** A run's row key: the fixed-width instant first, so a row key range is a time range. */
@@ -796,7 +798,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       let q = odata`PartitionKey eq ${SUBSCRIPTION}`;
       if (filter.conversationId !== undefined) q += ` and ${odata`conversationId eq ${capConversationId(filter.conversationId)}`}`;
       if (filter.enabledOnly) q += ' and enabled eq true';
-      const subs = (await list('subscriptions', q)).map(subscriptionOf);
+      const subs = (await list('subscriptions', q, filter.withoutSnapshots ? SUBSCRIPTION_COLUMNS : undefined)).map(subscriptionOf);
       return subs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
 
@@ -898,10 +900,14 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
         usableFrom: canonicalInstant(lease.usableFrom, 'lease start'),
       };
       // Insert-once for a new lease (409: another wrote it first); Replace with the ETag listed (412: changed since).
-      if (version === undefined) return (await insert('leases', row)) !== false;
+      if (version === undefined) {
+        const etag = await insert('leases', row);
+        return etag === false ? undefined : etag;
+      }
       // Only an ETag this service gave out names a version; anything else matches nothing.
-      if (!ETAG.test(version)) return false;
-      return update('leases', row, version, 'Replace');
+      if (!ETAG.test(version)) return undefined;
+      const r = await expect(t.leases.updateEntity(row, 'Replace', { etag: version }), 412, 404);
+      return typeof r === 'number' ? undefined : r.etag;
     },
 
     async copyIn(contents) {

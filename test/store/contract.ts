@@ -581,6 +581,9 @@ export function botStoreContract(backend: StoreBackend): void {
         const { severity: _drop, ...twoStored } = two_;
         assert.deepEqual(await other.listSubscriptions(), [one, twoStored, three], 'oldest first, on every instance');
         assert.deepEqual((await s.listSubscriptions({ conversationId: conv })).map((x) => x.id), ['sub-1', 'sub-2']);
+        const { lastSnapshot: _snapshot, ...oneWithout } = one;
+        assert.deepEqual(await other.listSubscriptions({ withoutSnapshots: true }), [oneWithout, twoStored, three], 'the same, without snapshots');
+        assert.deepEqual(await other.listSubscriptions({ conversationId: conv, enabledOnly: true, withoutSnapshots: true }), [oneWithout, twoStored]);
         await assert.rejects(s.addSubscription(one));
 
         assert.equal(await other.disableSubscriptionsOf(conv, 'The bot was removed from this team.'), 2);
@@ -734,17 +737,18 @@ export function botStoreContract(backend: StoreBackend): void {
       it('a new lease is written once; then only over the version that was listed', async () => {
         const [a, b] = await two();
         assert.deepEqual(await a.listLeases('budget:t1'), []);
-        assert.equal(await a.putLease('budget:t1', lease('slice-01', 'host-a:3978', L(5))), true);
-        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(5))), false, 'it exists: insert-once');
+        const v1 = await a.putLease('budget:t1', lease('slice-01', 'host-a:3978', L(5)));
+        assert.equal(typeof v1, 'string');
+        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(5))), undefined, 'it exists: insert-once');
         const [listed] = await b.listLeases('budget:t1');
         assert.deepEqual({ ...listed, version: undefined }, { ...lease('slice-01', 'host-a:3978', L(5)), version: undefined });
-        assert.equal(typeof listed!.version, 'string');
-        assert.equal(await a.putLease('budget:t1', lease('slice-01', 'host-a:3978', L(10)), listed!.version), true, 'renewed over what was listed');
-        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(10)), listed!.version), false, 'a stale version writes nothing');
-        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(10)), 'not-a-version'), false);
+        assert.equal(listed!.version, v1, 'the version returned is the one listed');
+        const v2 = await a.putLease('budget:t1', lease('slice-01', 'host-a:3978', L(10)), listed!.version);
+        assert.ok(v2 !== undefined && v2 !== v1, 'renewed over what was listed, with a new version');
+        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(10)), listed!.version), undefined, 'a stale version writes nothing');
+        assert.equal(await b.putLease('budget:t1', lease('slice-01', 'host-b:3978', L(10)), 'not-a-version'), undefined);
         const [now] = await a.listLeases('budget:t1');
-        assert.deepEqual([now!.owner, now!.until], ['host-a:3978', L(10)]);
-        assert.notEqual(now!.version, listed!.version);
+        assert.deepEqual([now!.owner, now!.until, now!.version], ['host-a:3978', L(10), v2]);
         // Groups are apart, and a group lists in name order.
         await b.putLease('budget:t2', lease('slice-02', '', L(0)));
         await b.putLease('budget:t2', lease('demand:host-b:3978', 'host-b:3978', L(3)));
@@ -757,13 +761,13 @@ export function botStoreContract(backend: StoreBackend): void {
         for (let i = 0; i < backend.raceRounds; i++) {
           const name = `slice-${i}`;
           const fresh = await Promise.all([a.putLease('budget:race', lease(name, 'host-a', L(5))), b.putLease('budget:race', lease(name, 'host-b', L(5)))]);
-          assert.equal(fresh.filter(Boolean).length, 1, `round ${i}: one creates it`);
+          assert.equal(fresh.filter((v) => v !== undefined).length, 1, `round ${i}: one creates it`);
           const listed = (await a.listLeases('budget:race')).find((l) => l.name === name)!;
           const taken = await Promise.all([
             a.putLease('budget:race', lease(name, 'host-a', L(10)), listed.version),
             b.putLease('budget:race', lease(name, 'host-b', L(10)), listed.version),
           ]);
-          assert.equal(taken.filter(Boolean).length, 1, `round ${i}: one takes it over`);
+          assert.equal(taken.filter((v) => v !== undefined).length, 1, `round ${i}: one takes it over`);
           assert.equal((await b.listLeases('budget:race')).find((l) => l.name === name)!.owner, taken[0] ? 'host-a' : 'host-b');
         }
       });

@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { MAX_CARD_CHARS, cardChars } from '../cards';
 import { createAzureClients, readArmConfig } from '../bot/azure';
-import type { CoreDeps } from '../bot/core/deps';
+import type { ServiceDeps } from '../bot/core/deps';
 import { DEFAULT_READ_POLICY, createReadThrough } from '../bot/core/reader';
 import { createBotFrameworkSender, createDelivery, TEAMS_DELIVERY_LIMITS, TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../bot/delivery';
 import { createDigestScheduler, type RunOutcome, type RunReport } from '../bot/digest/scheduler';
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
     // ARM and Graph (the directory scope) are both the simulator, as in the local run.
     const arm = createAzureClients({ ...readArmConfig({ ARM_ENDPOINT: sim.url, PIM_CREDENTIAL: 'none' }), graphEndpoint: sim.url });
     const logger = silentLogger();
-    const deps: CoreDeps = {
+    const deps: ServiceDeps = {
       config: {
         mode: 'azure',
         timeZone: 'UTC',

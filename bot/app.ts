@@ -5,21 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { CallerIdConstants, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
-import { TeamsEdgeAdapter } from './edge/adapter';
-import { AuthenticationConstants } from 'botframework-connector';
+import { createTeamsEdgeAdapter, type TeamsEdgeAdapter } from './edge/adapter';
 import type restify from 'restify';
 import type { DirectoryRolesApi, PimAlertsApi, RbacApi } from './azure/api';
 import { createAzureClients, createCredential } from './azure';
 import { isDirectoryScope } from './azure/validate';
 import type { Config } from './config';
-import { cardContextOf, type Clock, type CoreDeps } from './core/deps';
+import { cardContextOf, type Clock, type CoreDeps, type ServiceDeps } from './core/deps';
 import { createBotCore } from './core/router';
 import { createRefusalBudget } from './core/audit';
 import { createReadThrough } from './core/reader';
 import { createHttpServer } from './edge/server';
 import { drainOnClose } from './edge/drain';
-import { PimTeamsBot, toActivity, type BotCore } from './edge/teamsBot';
+import type { BotCore } from './core/turn';
+import { PimTeamsBot } from './edge/teamsBot';
 import { buildErrorCard } from '../cards';
 import { createLogger, type Logger } from './log';
 import { createActionSigner, loadOrCreateSecret } from './security/signing';
@@ -29,7 +28,7 @@ import type { BotStore } from './store/types';
 import { createHandlers } from './handlers';
 import { createProactive, type Proactive } from './edge/proactive';
 import { createOperationTracker, type OperationTracker, type TrackerOptions } from './background/operations';
-import { createBotFrameworkSender, createBotFrameworkUpdater, createDelivery } from './delivery';
+import { createBotFrameworkSender, createBotFrameworkUpdater, createDelivery, createSharedBudget, TEAMS_GLOBAL_WINDOW } from './delivery';
 import { createDigestScheduler, type DigestService } from './digest/scheduler';
 import { noTelemetry, type Telemetry } from './telemetry';
 
@@ -111,26 +110,36 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
   });
 
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: config.bot.appId ?? '',
-    MicrosoftAppPassword: config.bot.password ?? '',
-    MicrosoftAppType: config.bot.appType,
-    MicrosoftAppTenantId: config.bot.tenantId ?? '',
-    ...(config.bot.openIdMetadata ? publicCloudWithOpenIdMetadata(config.bot.openIdMetadata) : {}),
-  });
-  const adapter = new TeamsEdgeAdapter(auth);
-
-  const deps: CoreDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger, refusals: createRefusalBudget({ clock, logger }), telemetry };
+  const services: ServiceDeps = { config, scopes: config.scopes, api, signer, authorizer, store, clock, logger, refusals: createRefusalBudget({ clock, logger }), telemetry };
+  const adapter = createTeamsEdgeAdapter(config.bot, logger, (requestId) => ({
+    card: buildErrorCard({ message: 'Something went wrong on my side.', whatToDo: 'Try again in a minute.', requestId }, cardContextOf(services)),
+  }));
   // The owner names this process slot in the store's leases and run claims. On a fixed port it is
   // host:port: two live processes cannot listen on one host and port, so a restart may take back
   // at once what its earlier life held. On port 0 the slot is not stable, so it is random.
   const owner = config.port !== 0 ? `${hostname()}:${config.port}` : `${hostname()}:${process.pid}:${randomUUID()}`;
+  // With Table Storage several instances may run: they share one Teams budget through the store.
+  const shared =
+    config.store.kind === 'table'
+      ? createSharedBudget({
+          store,
+          owner,
+          window: TEAMS_GLOBAL_WINDOW,
+          clock,
+          onError: (err) => logger.warn({ err: { message: err.message } }, 'could not reach the store for the shared Teams budget; keeping to the slices held'),
+        })
+      : undefined;
   // Digests, refresh results and card updates go through the rate-limited, retrying delivery.
   const appId = config.bot.appId ?? '';
-  const delivery = createDelivery({ send: createBotFrameworkSender(adapter, appId), update: createBotFrameworkUpdater(adapter, appId), logger });
+  const delivery = createDelivery({
+    send: createBotFrameworkSender(adapter, appId),
+    update: createBotFrameworkUpdater(adapter, appId),
+    logger,
+    ...(shared ? { shared } : {}),
+  });
   const proactive = createProactive(delivery, logger);
   const operations = createOperationTracker({
-    deps,
+    deps: services,
     proactive,
     logger,
     owner,
@@ -139,31 +148,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     reportGiveUpMs: config.reportGiveUpMs,
     ...overrides.operations,
   });
-  deps.background = {
-    trackOperation: (id) => operations.track(id),
-    async updateCard(ref, id, card) {
-      const result = await proactive.updateCard(ref, id, card);
-      if (!result.ok) throw new Error(result.error);
+  const digests = createDigestScheduler({ deps: services, deliver: (ref, activity) => delivery.deliver(ref, activity), logger, owner, tickMs: config.schedulerTickMs });
+  const deps: CoreDeps = {
+    ...services,
+    background: {
+      trackOperation: (id) => operations.track(id),
+      async updateCard(ref, id, card) {
+        const result = await proactive.updateCard(ref, id, card);
+        if (!result.ok) throw new Error(result.error);
+      },
     },
+    digests,
   };
-  const digests = createDigestScheduler({ deps, deliver: (ref, activity) => delivery.deliver(ref, activity), logger, owner });
-  deps.digests = digests;
-
   const core = createBotCore(deps, createHandlers());
   const bot = new PimTeamsBot(core, logger);
-
-  adapter.onTurnError = async (context: TurnContext, error: Error) => {
-    logger.error({ err: { message: error.message, stack: error.stack }, activityId: context.activity?.id }, 'turn failed');
-    try {
-      if (context.activity?.type === 'message') {
-        await context.sendActivity(
-          toActivity({ card: buildErrorCard({ message: 'Something went wrong on my side.', whatToDo: 'Try again in a minute.', requestId: context.activity.id }, cardContextOf(deps)) }),
-        );
-      }
-    } catch {
-      // The channel itself failed; the log line above is all we can do.
-    }
-  };
 
   const server = createHttpServer({
     adapter,
@@ -214,25 +212,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       const digestsStopped = digests.stop();
       await delivery.stop();
       await digestsStopped;
+      // Its slices go back at once, each usable by the other instances once its places free up.
+      await shared?.stop();
       await store.close();
     },
-  };
-}
-
-/**
- * botbuilder treats any one overridden authentication setting as "all of them are given" and
- * leaves the rest empty (which refuses every token), so an OpenID metadata override comes with
- * the public cloud's values for everything else.
- */
-function publicCloudWithOpenIdMetadata(openIdMetadata: string): Record<string, string | boolean> {
-  return {
-    ValidateAuthority: true,
-    ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
-    ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
-    ToBotFromChannelTokenIssuer: AuthenticationConstants.ToBotFromChannelTokenIssuer,
-    OAuthUrl: AuthenticationConstants.OAuthUrl,
-    ToBotFromChannelOpenIdMetadataUrl: openIdMetadata,
-    ToBotFromEmulatorOpenIdMetadataUrl: AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
-    CallerId: CallerIdConstants.PublicAzureChannel,
   };
 }

@@ -88,6 +88,8 @@ export interface Config {
   operationLeaseMs: number;
   /** How often each process looks for refreshes whose lease has lapsed (another instance died). */
   operationSweepMs: number;
+  /** How often the digest scheduler re-reads the subscriptions (other instances change them too); at most a minute. */
+  schedulerTickMs: number;
   /** How long after the outcome is known the bot keeps trying to report it to Teams. */
   reportGiveUpMs: number;
 }
@@ -394,6 +396,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
     pollDeadlineMs: int(env, 'PIM_REFRESH_DEADLINE_MINUTES', 30, 1, 24 * 60) * 60_000,
     operationLeaseMs: int(env, 'PIM_OPERATION_LEASE_SECONDS', 60, 5, 3600) * 1000,
     operationSweepMs: int(env, 'PIM_OPERATION_SWEEP_SECONDS', 30, 1, 3600) * 1000,
+    schedulerTickMs: int(env, 'PIM_SCHEDULER_TICK_SECONDS', 60, 1, 60) * 1000,
     reportGiveUpMs: int(env, 'PIM_REFRESH_REPORT_GIVE_UP_HOURS', 24, 1, 24 * 7) * 3600_000,
   };
 }

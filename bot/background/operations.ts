@@ -19,7 +19,7 @@ import type { OperationResult } from '../azure/api';
 import { isTransientFailure } from '../azure/errors';
 import { backoffMs } from '../azure/pipeline';
 import { systemClock } from '../azure/transport';
-import type { CoreDeps } from '../core/deps';
+import type { ServiceDeps } from '../core/deps';
 import type { Proactive } from '../edge/proactive';
 import type { Logger } from '../log';
 import type { OperationEnd, OutcomeTask, PendingOperation } from '../store/types';
@@ -48,7 +48,7 @@ export interface Backoff {
 }
 
 export interface TrackerOptions {
-  deps: CoreDeps;
+  deps: ServiceDeps;
   proactive: Proactive;
   logger: Logger;
   /** This process in leases: host:port when the port is fixed (app.ts builds it). Default: random. */

@@ -4,7 +4,6 @@
 // failure a person can act on becomes an error card; anything else is logged as a bug and answered
 // with an apology and the request id. Every refusal here is audited with its reason code; a
 // message's text is never stored, only that a message was refused.
-import type { ConversationReference } from 'botbuilder';
 import { buildErrorCard, buildHelpCard, type ActionPayload, type ActionVerb } from '../../cards';
 import { isArmError } from '../azure/errors';
 import { PimValidationError } from '../azure/errors';
@@ -12,23 +11,23 @@ import type { CommandName } from '../commands/catalog';
 import { parseCommand, type CommandOf } from '../commands/parser';
 import { tenantAllowed } from '../security/authorizer';
 import { boundedName } from '../telemetry';
-import type { BotCore, ConversationEvent } from '../edge/teamsBot';
 import { cardContextOf, type CoreDeps } from './deps';
 import { audit, type Actor } from './audit';
 import { BotError } from './errors';
 import type { RefusalReason } from '../store/types';
 import type { VerifyFailureCode } from '../security/signing';
 import { parseActionPayload } from './payload';
-import type { ActionReply, ConversationInfo, IncomingAction, IncomingMessage, Reply } from './turn';
+import type { ConversationRef } from './conversation';
+import type { ActionReply, BotCore, ConversationEvent, ConversationInfo, IncomingAction, IncomingMessage, Reply } from './turn';
 
 export interface MessageTurn {
   message: IncomingMessage;
-  reference: Partial<ConversationReference>;
+  reference: ConversationRef;
 }
 
 export interface ActionTurn {
   action: IncomingAction;
-  reference: Partial<ConversationReference>;
+  reference: ConversationRef;
   /** Card inputs Teams sent with the click (form fields): user input, validated by the handler. */
   inputs: Record<string, unknown>;
   /** The nonce of the signed data, for replay protection. */

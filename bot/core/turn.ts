@@ -1,5 +1,6 @@
 // What a handler sees of a Teams turn, free of Bot Framework types: the edge (bot/edge/) converts
 // botbuilder's TurnContext into these, so moving to a successor SDK touches that one folder.
+import type { ConversationRef } from './conversation';
 
 export interface Person {
   /** Channel user id (29:… in Teams). */
@@ -62,4 +63,19 @@ export type Reply = { card: Record<string, unknown> } | { text: string };
 /** Result of an Action.Execute: the card that replaces the clicked one (for everyone). */
 export interface ActionReply {
   card: Record<string, unknown>;
+}
+
+/** The bot being added to or removed from a conversation. */
+export interface ConversationEvent {
+  kind: 'installed' | 'uninstalled';
+  conversation: ConversationInfo;
+  reference: ConversationRef;
+  from: { id: string; name?: string; aadObjectId?: string };
+}
+
+/** What the edge hands every turn to: the bot core (core/router.ts). */
+export interface BotCore {
+  onMessage(message: IncomingMessage, reference: ConversationRef): Promise<Reply[]>;
+  onAction(action: IncomingAction, reference: ConversationRef): Promise<ActionReply>;
+  onConversationEvent?(event: ConversationEvent): Promise<Reply[]>;
 }

@@ -21,11 +21,21 @@
 // `new ConfigurationBotFrameworkAuthentication({})` and sends with appId '': no token is fetched
 // and no Authorization header is sent, so a loopback serviceUrl works.
 import type { Activity, CloudAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
-import type { StoredConversationReference } from '../store/types';
+import type { ConversationRef, OutgoingActivity } from '../core/conversation';
 import { toSendError } from './sendError';
 
-export type ActivitySender = (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<{ id?: string }>;
-export type ActivityUpdater = (ref: StoredConversationReference, activityId: string, activity: Partial<Activity>) => Promise<void>;
+export type ActivitySender = (ref: ConversationRef, activity: OutgoingActivity) => Promise<{ id?: string }>;
+export type ActivityUpdater = (ref: ConversationRef, activityId: string, activity: OutgoingActivity) => Promise<void>;
+
+/** The bot's reference as botbuilder takes it (the same fields; botbuilder ignores the ones it does not know). */
+function referenceFor(ref: ConversationRef): Partial<ConversationReference> {
+  return ref as Partial<ConversationReference>;
+}
+
+/** The bot's message as a Bot Framework activity. */
+function activityFor(activity: OutgoingActivity): Partial<Activity> {
+  return { ...activity };
+}
 
 export interface BotFrameworkSenderOptions {
   /** Leave botframework-connector's own retry policy in place (not recommended: it bypasses the limiter). */
@@ -63,12 +73,12 @@ export function removeClientRetries(context: TurnContext, adapter: CloudAdapter)
 function oneRequestPerCall(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions) {
   const now = options.now ?? (() => Date.now());
   let warned = false;
-  return async <T>(ref: StoredConversationReference, request: (context: TurnContext) => Promise<T>): Promise<T> => {
+  return async <T>(ref: ConversationRef, request: (context: TurnContext) => Promise<T>): Promise<T> => {
     let result: T | undefined;
     let failure: unknown;
     let failed = false;
     try {
-      await adapter.continueConversationAsync(appId, ref as Partial<ConversationReference>, async (context) => {
+      await adapter.continueConversationAsync(appId, referenceFor(ref), async (context) => {
         if (!options.keepClientRetries && !removeClientRetries(context, adapter) && !warned) {
           warned = true;
           options.onRetryPolicyNotFound?.();
@@ -94,7 +104,7 @@ function oneRequestPerCall(adapter: CloudAdapter, appId: string, options: BotFra
 export function createBotFrameworkSender(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions = {}): ActivitySender {
   const run = oneRequestPerCall(adapter, appId, options);
   return async (ref, activity) => {
-    const response: ResourceResponse | undefined = await run(ref, (context) => context.sendActivity(activity));
+    const response: ResourceResponse | undefined = await run(ref, (context) => context.sendActivity(activityFor(activity)));
     return response?.id !== undefined ? { id: response.id } : {};
   };
 }
@@ -103,6 +113,6 @@ export function createBotFrameworkSender(adapter: CloudAdapter, appId: string, o
 export function createBotFrameworkUpdater(adapter: CloudAdapter, appId: string, options: BotFrameworkSenderOptions = {}): ActivityUpdater {
   const run = oneRequestPerCall(adapter, appId, options);
   return async (ref, activityId, activity) => {
-    await run(ref, (context) => context.updateActivity({ type: 'message', ...activity, id: activityId }));
+    await run(ref, (context) => context.updateActivity({ ...activityFor(activity), id: activityId }));
   };
 }

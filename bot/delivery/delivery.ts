@@ -4,7 +4,7 @@
 // transient answers are retried after Retry-After or an exponential backoff with full jitter; a
 // conversation the bot was removed from is reported at once as gone, without holding anyone else
 // up. Neither rejects: the caller gets a DeliveryResult to record.
-import type { Activity } from 'botbuilder';
+import type { OutgoingActivity } from '../core/conversation';
 import type { StoredConversationReference } from '../store/types';
 import type { SharedBudget } from './budget';
 import { LimiterStoppedError, createLimiter, createSleeper, type ConversationLimiter, type DeliveryLimits } from './limiter';
@@ -42,9 +42,9 @@ export interface DeliveryLogger {
 }
 
 export interface DeliveryOptions {
-  send: (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<{ id?: string }>;
+  send: (ref: StoredConversationReference, activity: OutgoingActivity) => Promise<{ id?: string }>;
   /** Replaces an activity the bot sent (one request per call, errors as SendError); needed for `update`. */
-  update?: (ref: StoredConversationReference, activityId: string, activity: Partial<Activity>) => Promise<void>;
+  update?: (ref: StoredConversationReference, activityId: string, activity: OutgoingActivity) => Promise<void>;
   limits?: Partial<DeliveryLimits>;
   /** The Teams budget shared with other instances (limiter.ts, budget.ts); default this instance's own. */
   shared?: SharedBudget;
@@ -64,9 +64,9 @@ export interface DeliverOptions {
 }
 
 export interface Delivery {
-  deliver(ref: StoredConversationReference, activity: Partial<Activity>, options?: DeliverOptions): Promise<DeliveryResult>;
+  deliver(ref: StoredConversationReference, activity: OutgoingActivity, options?: DeliverOptions): Promise<DeliveryResult>;
   /** Replaces the activity `activityId` with `activity`, with the same limits and retries as `deliver`. */
-  update(ref: StoredConversationReference, activityId: string, activity: Partial<Activity>, options?: DeliverOptions): Promise<DeliveryResult>;
+  update(ref: StoredConversationReference, activityId: string, activity: OutgoingActivity, options?: DeliverOptions): Promise<DeliveryResult>;
   /** Waiting deliveries end with { ok: false, error: 'stopped…' }; resolves when running sends finish. */
   stop(): Promise<void>;
   readonly limiter: ConversationLimiter;

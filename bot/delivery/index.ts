@@ -6,7 +6,7 @@ export type { ConversationLimiter, ConversationTarget, DeliveryLimits, LimiterOp
 export { createBotFrameworkSender, createBotFrameworkUpdater, removeClientRetries } from './botframework';
 export type { ActivitySender, ActivityUpdater, BotFrameworkSenderOptions } from './botframework';
 export { SendError, parseRetryAfter, retryAfterFromHeaders, toSendError } from './sendError';
-export { TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS, rateKeyOfConversation } from './windows';
+export { TEAMS_GLOBAL_WINDOW, TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS, rateKeyOfConversation } from './windows';
 export type { RateWindow } from './windows';
 export { createSharedBudget, fairShare, BudgetStoppedError } from './budget';
 export type { SharedBudget, SharedBudgetOptions, TenantBudget } from './budget';

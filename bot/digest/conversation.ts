@@ -2,7 +2,7 @@
 // Teams gives a message in a thread the id "19:…@thread.tacv2;messageid=123"; a digest belongs to
 // the channel and must start a new thread, so subscriptions and stored references use the channel's
 // id without the suffix, and the reference keeps nothing of the message it was taken from.
-import type { ConversationReference } from 'botbuilder';
+import type { ConversationRef } from '../core/conversation';
 import type { StoredConversationReference } from '../store/types';
 
 const MESSAGE_ID_SUFFIX = /;messageid=[^;]*$/i;
@@ -22,7 +22,7 @@ export function sameConversation(a: string, b: string): boolean {
  * reply to, no particular user), plus the team it belongs to so that removing the bot from a team
  * can find its channels. Undefined when the reference lacks what a proactive send needs.
  */
-export function storedReferenceOf(reference: Partial<ConversationReference>, teamId?: string): StoredConversationReference | undefined {
+export function storedReferenceOf(reference: ConversationRef, teamId?: string): StoredConversationReference | undefined {
   const conversation = reference.conversation;
   if (!conversation?.id || !reference.serviceUrl || !reference.channelId) return undefined;
   const stored: StoredConversationReference = {

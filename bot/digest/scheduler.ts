@@ -1,7 +1,11 @@
 // Scheduled digests. Every enabled subscription has a next run computed by croner in its own time
 // zone (so 09:00 Europe/Berlin is 08:00Z in winter and 07:00Z in summer); one timer waits for the
-// earliest of them, capped at an hour so that clock drift and very long waits (setTimeout overflows
-// after 24.8 days) are re-evaluated.
+// earliest of them, or for the next tick, whichever comes first.
+//
+// Several instances: each one re-reads the subscriptions from the store every tick (tickMs,
+// PIM_SCHEDULER_TICK_SECONDS, at most a minute), so a subscription made, changed or removed on
+// one instance is scheduled or dropped by every other within one tick. A run is claimed in the
+// store before anything is sent, so each scheduled instant is sent once whichever instances are up.
 //
 // A run is exactly-once per (subscription, scheduled instant), even with several bot processes on
 // one store: the run is claimed in the store before anything is read or sent (claimDigestRun), and
@@ -25,10 +29,10 @@
 // why, and logged), and one paused so is resumed once its tenant is allowed again; a run due in
 // between checks the tenant too before it sends anything.
 import { hostname } from 'node:os';
-import type { Activity } from 'botbuilder';
 import { buildDigestCard, cardAttachment } from '../../cards';
 import { nextRun } from '../commands/schedule';
-import { cardContextOf, type Clock, type CoreDeps } from '../core/deps';
+import type { OutgoingActivity } from '../core/conversation';
+import { cardContextOf, type Clock, type ServiceDeps } from '../core/deps';
 import { readAlertsAcrossScopes, type ScopeAlerts } from '../core/reader';
 import { tenantAllowed } from '../security/authorizer';
 import type { DeliveryResult } from '../delivery';
@@ -40,7 +44,7 @@ import { shouldSend } from './diff';
 // Captured at load: a yield to pending I/O must stay real even under a test's fake timers.
 const yieldToIo: (fn: () => void) => void = setImmediate;
 
-export type DigestDeliver = (ref: StoredConversationReference, activity: Partial<Activity>) => Promise<DeliveryResult>;
+export type DigestDeliver = (ref: StoredConversationReference, activity: OutgoingActivity) => Promise<DeliveryResult>;
 
 export type RunOutcome =
   /** Delivered. */
@@ -96,7 +100,7 @@ export interface Timers {
 }
 
 export interface DigestSchedulerOptions {
-  deps: CoreDeps;
+  deps: ServiceDeps;
   deliver: DigestDeliver;
   clock?: Clock;
   timers?: Timers;
@@ -109,10 +113,12 @@ export interface DigestSchedulerOptions {
   owner?: string;
   /** How long a run in progress holds its lock; after that another process may finish it. */
   runLockMs?: number;
+  /** How often the subscriptions are re-read from the store (other instances change them too). Default 60 s. */
+  tickMs?: number;
 }
 
-/** Longest single wait: the timer re-evaluates at least this often. */
-export const MAX_TIMER_MS = 60 * 60_000;
+/** The longest tick: every instance re-reads the subscriptions at least this often. */
+export const MAX_TICK_MS = 60_000;
 /** A run takes seconds; delivery retries can stretch it to minutes. */
 export const DEFAULT_RUN_LOCK_MS = 30 * 60_000;
 
@@ -140,6 +146,8 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   const timers = opts.timers ?? globalTimers;
   const owner = opts.owner ?? `${hostname()}:${process.pid}`;
   const runLockMs = opts.runLockMs ?? DEFAULT_RUN_LOCK_MS;
+  const tickMs = Math.min(opts.tickMs ?? MAX_TICK_MS, MAX_TICK_MS);
+  if (!(tickMs > 0)) throw new Error('The scheduler tick must be a positive number of milliseconds.');
   const logger = opts.logger.child({ component: 'digests' });
   const store = deps.store;
 
@@ -151,8 +159,8 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   let stopped = false;
   /** When a lock of someone else's interrupted run lapses and it can be finished. */
   let orphanAt: number | undefined;
-  /** Subscriptions paused for their tenant: while there are any, the timer ticks at least hourly to look again. */
-  let pausedForTenant = 0;
+  /** The tenant of each conversation seen (it never changes), so a tick reads no reference twice. */
+  const tenantOf = new Map<string, StoredConversationReference>();
   let chain: Promise<unknown> = Promise.resolve();
 
   function enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -186,9 +194,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     if (!started || stopped) return;
     let earliest = orphanAt ?? Infinity;
     for (const e of entries.values()) if (e.next && e.next.getTime() < earliest) earliest = e.next.getTime();
-    if (pausedForTenant > 0) earliest = Math.min(earliest, clock.now() + MAX_TIMER_MS);
-    if (earliest === Infinity) return;
-    const delay = Math.min(Math.max(0, earliest - clock.now()), MAX_TIMER_MS);
+    const delay = Math.min(Math.max(0, earliest - clock.now()), tickMs);
     handle = timers.setTimeout(() => {
       handle = undefined;
       void enqueue(tick);
@@ -219,18 +225,47 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     logger.warn({ subscription: sub.id, conversationId: sub.conversationId, tenantId: ref.conversation.tenantId }, "paused a digest: its conversation's tenant is not in PIM_ALLOWED_TENANTS");
   }
 
+  /**
+   * Takes the subscriptions as the store has them now: new ones (made on another instance too) are
+   * scheduled, changed ones rescheduled, removed or disabled ones dropped. A subscription that
+   * first appears to a running scheduler counts its runs from no earlier than two ticks ago, so
+   * one resumed elsewhere after a long pause does not catch up a run from before.
+   */
+  function reload(all: readonly Subscription[], now: number, atStart: boolean): void {
+    const enabled = new Set<string>();
+    for (const sub of all) {
+      if (!sub.enabled) continue;
+      enabled.add(sub.id);
+      const known = entries.get(sub.id);
+      if (known && known.sub.cron === sub.cron && known.sub.timeZone === sub.timeZone && known.sub.lastRunAt === sub.lastRunAt) {
+        known.sub = sub;
+        continue;
+      }
+      const base = Date.parse(sub.lastRunAt ?? sub.createdAt);
+      const from = atStart || known ? base : Math.max(Number.isNaN(base) ? now : base, now - 2 * tickMs);
+      entries.set(sub.id, { sub, next: safeNext(sub, new Date(Number.isNaN(from) ? now : from)) });
+    }
+    for (const id of [...entries.keys()]) if (!enabled.has(id)) entries.delete(id);
+  }
+
+  async function referenceOf(conversationId: string): Promise<StoredConversationReference | undefined> {
+    const known = tenantOf.get(conversationId);
+    if (known) return known;
+    const ref = await store.getConversation(conversationId);
+    if (ref) tenantOf.set(conversationId, ref);
+    return ref;
+  }
+
   /** Pauses subscriptions whose tenant is not allowed; resumes those paused so whose tenant is allowed again. */
-  async function applyTenantPolicy(): Promise<void> {
-    let paused = 0;
-    for (const sub of await store.listSubscriptions()) {
+  async function applyTenantPolicy(all: readonly Subscription[]): Promise<void> {
+    for (const sub of all) {
       const pausedHere = !sub.enabled && sub.pausedFor === 'tenantNotAllowed';
       if (!sub.enabled && !pausedHere) continue;
       // Without a stored reference the tenant is unknown; the run says so when it cannot send.
-      const ref = await store.getConversation(sub.conversationId);
+      const ref = await referenceOf(sub.conversationId);
       if (!ref) continue;
       if (sub.enabled && !tenantOk(ref)) {
         await pause(sub, ref);
-        paused++;
       } else if (pausedHere && tenantOk(ref)) {
         if (await store.resumeSubscription(sub.id, 'tenantNotAllowed')) {
           const resumed: Subscription = { ...sub, enabled: true };
@@ -240,17 +275,17 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
           entries.set(sub.id, { sub: resumed, next: safeNext(resumed, new Date(clock.now())) });
           logger.info({ subscription: sub.id, conversationId: sub.conversationId, tenantId: ref.conversation.tenantId }, "resumed a digest: its conversation's tenant is allowed again");
         }
-      } else if (pausedHere) {
-        paused++;
       }
     }
-    pausedForTenant = paused;
   }
 
-  async function tick(): Promise<RunReport> {
+  async function tick(atStart = false): Promise<RunReport> {
     const report = emptyReport();
     if (stopped) return report;
-    await applyTenantPolicy();
+    // One read of every subscription (without snapshots) per tick serves both.
+    const all = await store.listSubscriptions({ withoutSnapshots: true });
+    reload(all, clock.now(), atStart);
+    await applyTenantPolicy(all);
     const now = clock.now();
     await finishInterrupted(now, report);
     await runDueAt(now, report);
@@ -270,7 +305,6 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
       const ref = await store.getConversation(sub.conversationId);
       if (ref && !tenantOk(ref)) {
         await pause(sub, ref);
-        pausedForTenant++;
         await store.completeDigestRun(sub.id, runAt, 'skipped');
         record('skipped', { reason: tenantPauseReason(ref.conversation.tenantId) });
         return;
@@ -438,11 +472,11 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
       started = true;
       stopped = false;
       entries.clear();
-      for (const sub of await store.listSubscriptions({ enabledOnly: true })) entries.set(sub.id, { sub, next: firstRunOf(sub) });
-      logger.info({ subscriptions: entries.size, owner }, 'digest scheduler started');
+      reload(await store.listSubscriptions({ enabledOnly: true, withoutSnapshots: true }), clock.now(), true);
+      logger.info({ subscriptions: entries.size, owner, tickMs }, 'digest scheduler started');
       // Catch-up work runs in the background: start-up does not wait for ARM and Teams. This first
       // tick also pauses and resumes subscriptions for their tenants before anything is sent.
-      void enqueue(tick);
+      void enqueue(() => tick(true));
     },
 
     async stop() {

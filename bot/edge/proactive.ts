@@ -2,21 +2,16 @@
 // conversation reference and botbuilder's continueConversationAsync (inside delivery), so they go
 // to the same Bot Connector service and conversation Teams gave us. Threading is Teams': a reply
 // into a channel thread is a message to "<channel conversation>;messageid=<root message id>".
-import type { ConversationReference } from 'botbuilder';
-import { toActivity } from './teamsBot';
+import { outgoing, type ConversationRef } from '../core/conversation';
 import type { DeliverOptions, Delivery, DeliveryResult } from '../delivery';
 import type { Reply } from '../core/turn';
 import type { Logger } from '../log';
-import type { StoredConversationReference } from '../store/types';
-
-/** A reference as botbuilder takes it, or as the store keeps it (the same JSON). */
-export type AnyReference = Partial<ConversationReference> | StoredConversationReference;
 
 export interface Proactive {
   /** Posts into the thread whose root is `rootId` in a channel, or into the chat elsewhere. */
-  replyInThread(reference: AnyReference, rootId: string | undefined, reply: Reply, options?: DeliverOptions): Promise<DeliveryResult>;
+  replyInThread(reference: ConversationRef, rootId: string | undefined, reply: Reply, options?: DeliverOptions): Promise<DeliveryResult>;
   /** Replaces a card the bot sent earlier. */
-  updateCard(reference: AnyReference, activityId: string, card: Record<string, unknown>, options?: DeliverOptions): Promise<DeliveryResult>;
+  updateCard(reference: ConversationRef, activityId: string, card: Record<string, unknown>, options?: DeliverOptions): Promise<DeliveryResult>;
 }
 
 const MESSAGE_ID = /;messageid=(\d+|[^;]+)$/i;
@@ -27,10 +22,8 @@ export function threadRootOf(conversationId: string, cardActivityId?: string): s
 }
 
 /** The conversation reference that posts into a channel thread (or the chat itself elsewhere). */
-export function threadReference(reference: AnyReference, rootId: string | undefined): Partial<ConversationReference> {
-  const ref = reference as Partial<ConversationReference>;
+export function threadReference(ref: ConversationRef, rootId: string | undefined): ConversationRef {
   const conversation = ref.conversation;
-  if (!conversation) return ref;
   const isChannel = (conversation.conversationType ?? '').toLowerCase() === 'channel';
   const base = conversation.id.replace(MESSAGE_ID, '');
   const id = isChannel && rootId ? `${base};messageid=${rootId}` : isChannel ? base : conversation.id;
@@ -45,11 +38,10 @@ export function threadReference(reference: AnyReference, rootId: string | undefi
 export function createProactive(delivery: Pick<Delivery, 'deliver' | 'update'>, logger: Logger): Proactive {
   return {
     replyInThread(reference, rootId, reply, options) {
-      const ref = threadReference(reference, rootId) as StoredConversationReference;
-      return delivery.deliver(ref, toActivity(reply), options);
+      return delivery.deliver(threadReference(reference, rootId), outgoing(reply), options);
     },
     async updateCard(reference, activityId, card, options) {
-      const result = await delivery.update(reference as StoredConversationReference, activityId, toActivity({ card }), options);
+      const result = await delivery.update(reference, activityId, outgoing({ card }), options);
       if (result.ok) logger.debug({ activityId }, 'card updated');
       return result;
     },

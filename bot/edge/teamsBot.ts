@@ -1,31 +1,11 @@
 // The Bot Framework activity handler: converts botbuilder's TurnContext into the plain turn types
 // of bot/core/turn.ts, hands them to the bot core, and sends back what the core answers. Nothing
 // here decides anything; the core is testable without botbuilder.
-import {
-  ActivityHandler,
-  CardFactory,
-  MessageFactory,
-  TurnContext,
-  type InvokeResponse,
-  type ConversationReference,
-} from 'botbuilder';
-import type { ActionReply, ConversationInfo, ConversationType, IncomingAction, IncomingMessage, MentionEntity, Reply } from '../core/turn';
+import { ActivityHandler, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
+import { ADAPTIVE_CARD_CONTENT_TYPE } from '../../cards';
+import { outgoing, type ConversationRef } from '../core/conversation';
+import type { BotCore, ConversationEvent, ConversationInfo, ConversationType, IncomingAction, IncomingMessage, MentionEntity } from '../core/turn';
 import type { Logger } from '../log';
-
-export interface ConversationEvent {
-  kind: 'installed' | 'uninstalled';
-  conversation: ConversationInfo;
-  reference: Partial<ConversationReference>;
-  from: { id: string; name?: string; aadObjectId?: string };
-}
-
-export interface BotCore {
-  onMessage(message: IncomingMessage, reference: Partial<ConversationReference>): Promise<Reply[]>;
-  onAction(action: IncomingAction, reference: Partial<ConversationReference>): Promise<ActionReply>;
-  onConversationEvent?(event: ConversationEvent): Promise<Reply[]>;
-}
-
-export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
 /**
  * The longest invoke verb passed on (the longest real one has 16 characters). A longer verb is cut
@@ -34,9 +14,29 @@ export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adapti
  */
 export const MAX_VERB_CHARS = 64;
 
-export function toActivity(reply: Reply): Partial<import('botbuilder').Activity> {
-  if ('card' in reply) return MessageFactory.attachment(CardFactory.adaptiveCard(reply.card));
-  return MessageFactory.text(reply.text);
+/** Where the turn's conversation is, in the bot's own shape (what botbuilder's getConversationReference takes). */
+export function referenceOf(a: Partial<Activity>): ConversationRef {
+  const conversation = a.conversation;
+  return compact({
+    channelId: a.channelId ?? '',
+    serviceUrl: a.serviceUrl ?? '',
+    conversation: compact({
+      id: conversation?.id ?? '',
+      conversationType: conversation?.conversationType,
+      tenantId: conversation?.tenantId,
+      isGroup: conversation?.isGroup,
+      name: conversation?.name,
+    }),
+    bot: a.recipient ? compact({ id: a.recipient.id, name: a.recipient.name }) : undefined,
+    user: a.from ? compact({ id: a.from.id, name: a.from.name, aadObjectId: a.from.aadObjectId }) : undefined,
+    activityId: a.id,
+    locale: a.locale,
+  });
+}
+
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined || o[k] === '') delete o[k];
+  return o;
 }
 
 function conversationOf(context: TurnContext): ConversationInfo {
@@ -81,8 +81,8 @@ export class PimTeamsBot extends ActivityHandler {
         text: typeof a.text === 'string' ? a.text : '',
         entities: Array.isArray(a.entities) ? (a.entities as MentionEntity[]) : [],
       };
-      const replies = await this.core.onMessage(message, TurnContext.getConversationReference(a));
-      for (const r of replies) await context.sendActivity(toActivity(r));
+      const replies = await this.core.onMessage(message, referenceOf(a));
+      for (const r of replies) await context.sendActivity(outgoing(r));
       await next();
     });
 
@@ -113,9 +113,9 @@ export class PimTeamsBot extends ActivityHandler {
       kind,
       conversation: b.conversation,
       from: b.from,
-      reference: TurnContext.getConversationReference(context.activity),
+      reference: referenceOf(context.activity),
     });
-    if (kind === 'installed') for (const r of replies) await context.sendActivity(toActivity(r));
+    if (kind === 'installed') for (const r of replies) await context.sendActivity(outgoing(r));
   }
 
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
@@ -135,7 +135,7 @@ export class PimTeamsBot extends ActivityHandler {
       data: value.action?.data,
       cardActivityId: a.replyToId,
     };
-    const result = await this.core.onAction(action, TurnContext.getConversationReference(a));
+    const result = await this.core.onAction(action, referenceOf(a));
     return { status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: result.card } };
   }
 }

@@ -13,7 +13,7 @@ import {
 import type { CommandName } from '../commands/catalog';
 import type { CommandOf } from '../commands/parser';
 import { readAlertsAcrossScopes, readTimeOf } from '../core/reader';
-import { cardContextOf, type CoreDeps } from '../core/deps';
+import { cardContextOf, type CoreDeps, type ServiceDeps } from '../core/deps';
 import type { ActionReply, Reply } from '../core/turn';
 import { configuredScope, findAlert, scopeByRef } from './lookup';
 import type { ConfiguredScope } from '../config';
@@ -34,7 +34,7 @@ export interface SummaryOptions {
   confirm?: ConfirmInput;
 }
 
-export async function summaryCard(deps: CoreDeps, opts: SummaryOptions): Promise<ActionReply> {
+export async function summaryCard(deps: ServiceDeps, opts: SummaryOptions): Promise<ActionReply> {
   let targets: readonly ConfiguredScope[] = deps.scopes;
   if (opts.scope && opts.scope !== 'all') targets = [opts.byId ? configuredScope(deps, opts.scope) : scopeByRef(deps, opts.scope)];
   const read = await readAlertsAcrossScopes(deps.api, targets);
@@ -56,7 +56,7 @@ export async function alerts(deps: CoreDeps, cmd: CommandOf<'alerts'>): Promise<
 }
 
 export async function detailCard(
-  deps: CoreDeps,
+  deps: ServiceDeps,
   scope: ConfiguredScope,
   alertId: string,
   extra: { banner?: BannerInput; confirm?: ConfirmInput; incidentPage?: number; /** Already read by the caller. */ alert?: Alert } = {},

@@ -883,6 +883,11 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
         .sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0));
     },
 
+    async ping() {
+      // One small request the service must answer: a key that is never written (404 is an answer).
+      await expect(t.secrets.getEntity(SECRET, 'ping'), 404);
+    },
+
     async listLeases(group) {
       const rows = await list('leases', odata`PartitionKey eq ${tableKey(group)}`);
       return rows.map((e) => ({ name: str(e.name)!, owner: str(e.owner) ?? '', until: str(e.until)!, usableFrom: str(e.usableFrom)!, version: e.etag }));

@@ -12,6 +12,7 @@
 // lease stays its owner's until another process takes it), so a process whose lease was taken
 // over can change nothing.
 import type { OperationHandle, OperationResult } from '../azure/api';
+import type { ConversationRef } from '../core/conversation';
 
 /**
  * Why a request was refused, one code per check (stored in its own field, so refusals can be
@@ -94,12 +95,8 @@ export interface AuditOutcome {
   armRequestId?: string;
 }
 
-/** Minimal Bot Framework conversation reference, as botbuilder's ConversationReference (JSON). */
-export type StoredConversationReference = Record<string, unknown> & {
-  conversation: { id: string; conversationType?: string; tenantId?: string; isGroup?: boolean };
-  serviceUrl: string;
-  channelId: string;
-};
+/** A stored conversation reference: the bot's own shape (core/conversation.ts), kept as JSON. */
+export type StoredConversationReference = ConversationRef;
 
 /**
  * Where a refresh stands. started → polling → outcomeKnown → reporting, then one of the ends:
@@ -294,7 +291,11 @@ export interface BotStore {
 
   // subscriptions
   addSubscription(sub: Subscription): Promise<void>;
-  listSubscriptions(filter?: { conversationId?: string; enabledOnly?: boolean }): Promise<Subscription[]>;
+  /**
+   * Oldest first. `withoutSnapshots` leaves lastSnapshot out: what a scheduler that re-reads every
+   * subscription each minute needs, without the snapshots' kilobytes.
+   */
+  listSubscriptions(filter?: { conversationId?: string; enabledOnly?: boolean; withoutSnapshots?: boolean }): Promise<Subscription[]>;
   deleteSubscription(id: string): Promise<boolean>;
   /** Disables the conversation's enabled subscriptions, and ends any pause there (nothing is resumed); returns how many changed. */
   disableSubscriptionsOf(conversationId: string, reason: string): Promise<number>;
@@ -323,9 +324,9 @@ export interface BotStore {
   listLeases(group: string): Promise<SharedLease[]>;
   /**
    * Writes the lease only if it is still at `version` (as listed), or, without a version, only if
-   * it does not exist yet: true when written, false when someone else wrote first.
+   * it does not exist yet: its new version when written, undefined when someone else wrote first.
    */
-  putLease(group: string, lease: Omit<SharedLease, 'version'>, version?: string): Promise<boolean>;
+  putLease(group: string, lease: Omit<SharedLease, 'version'>, version?: string): Promise<string | undefined>;
 
   close(): Promise<void>;
 }

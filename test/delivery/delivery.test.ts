@@ -5,7 +5,7 @@
 // published numbers on a fake clock.
 import assert from 'node:assert/strict';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
-import type { Activity } from 'botbuilder';
+import type { OutgoingActivity } from '../../bot/core/conversation';
 import { createBotFrameworkSender, createBotFrameworkUpdater } from '../../bot/delivery/botframework';
 import { createDelivery, type Delivery, type DeliveryOptions } from '../../bot/delivery/delivery';
 import { SendError, parseRetryAfter } from '../../bot/delivery/sendError';
@@ -32,7 +32,7 @@ function refTo(fake: FakeConnector, conversationId: string): StoredConversationR
   };
 }
 
-const message = (text: string): Partial<Activity> => ({ type: 'message', text });
+const message = (text: string): OutgoingActivity => ({ type: 'message', text });
 
 describe('delivery through the real CloudAdapter to the fake Bot Connector', () => {
   let fake: FakeConnector;

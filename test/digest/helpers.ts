@@ -97,6 +97,9 @@ export function makeDeps(opts: TestDepsOptions = {}): { deps: CoreDeps; api: Fak
     store,
     clock,
     logger: silentLogger(),
+    // Digest tests drive the scheduler themselves; a test that needs these replaces them.
+    background: { trackOperation: () => undefined, updateCard: async () => undefined },
+    digests: { schedule: () => undefined, unschedule: () => undefined },
   };
   return { deps, api, store };
 }

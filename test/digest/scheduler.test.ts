@@ -104,18 +104,76 @@ describe('digest scheduler', () => {
       assert.deepEqual(times, ['2026-04-03T20:00:00.000Z', '2026-04-04T21:00:00.000Z', '2026-04-05T21:00:00.000Z']);
     });
 
-    it('keeps the timer to at most an hour, however far away the next run is', async () => {
+    it('ticks every minute to re-read the subscriptions, however far away the next run is', async () => {
       fakeTime('2026-03-06T10:00:00Z');
       const { deps, store } = makeDeps();
       stores.push(store);
       await subscribeIn(store, makeSub({ conversationId: OPS, cron: '0 9 1 1 *', label: 'custom schedule 0 9 1 1 *' }));
-      const s = scheduler({ deps, deliver: recordingDeliver().deliver });
+      const s = scheduler({ deps, deliver: recordingDeliver().deliver, tickMs: 10 * MINUTE });
       await s.start();
       await s.idle();
       assert.equal(clock!.countTimers(), 1);
       const next = clock!.next();
-      assert.equal(next - Date.parse('2026-03-06T10:00:00Z'), HOUR, 'the timer wakes up after an hour to re-evaluate');
+      assert.equal(next - Date.parse('2026-03-06T10:00:00Z'), MINUTE, 'a longer tick is cut to a minute');
       assert.equal(s.nextRunOf([...(await store.listSubscriptions())][0]!.id)?.toISOString(), '2027-01-01T09:00:00.000Z');
+    });
+  });
+
+  describe('several instances on one store', () => {
+    it('a subscription made on one instance is sent by another within one tick, and one removed there is dropped here', async () => {
+      fakeTime('2026-02-02T08:58:00Z');
+      const a = makeDeps();
+      const b = makeDeps({ store: a.store, api: a.api });
+      stores.push(a.store);
+      a.api.set(PROD, [makeAlert(PROD, 'DuplicateRoleCreated')]);
+      const recA = recordingDeliver();
+      const recB = recordingDeliver();
+      const sa = scheduler({ deps: a.deps, deliver: recA.deliver, owner: 'host-a:3978' });
+      const sb = scheduler({ deps: b.deps, deliver: recB.deliver, owner: 'host-b:3978' });
+      await sa.start();
+      await sb.start();
+      // `subscribe` on host-a: stored there and scheduled there; host-b is told nothing.
+      const sub = await subscribeIn(a.store, makeSub({ conversationId: OPS, mode: 'always', cron: '0 9 * * *' }));
+      sa.schedule(sub);
+      assert.equal(sb.nextRunOf(sub.id), undefined);
+      await clock!.tickAsync(MINUTE);
+      assert.equal(sb.nextRunOf(sub.id)?.toISOString(), '2026-02-02T09:00:00.000Z', 'host-b scheduled it within one tick');
+      await clock!.tickAsync(2 * MINUTE);
+      assert.equal(recA.sent.length + recB.sent.length, 1, 'the 09:00 digest went out once');
+
+      // host-a stops; host-b sends the next one on its own.
+      running.splice(running.indexOf(sa), 1);
+      await sa.stop();
+      await clock!.tickAsync(DAY);
+      assert.deepEqual([...recA.sent, ...recB.sent].map((x) => x.at), ['2026-02-02T09:00:00.000Z', '2026-02-03T09:00:00.000Z']);
+      assert.equal(recB.sent.at(-1)!.at, '2026-02-03T09:00:00.000Z');
+
+      // `unsubscribe` on a third instance: host-b drops it within one tick and sends nothing more.
+      await a.store.deleteSubscription(sub.id);
+      await clock!.tickAsync(MINUTE);
+      assert.equal(sb.nextRunOf(sub.id), undefined);
+      await clock!.tickAsync(DAY);
+      assert.equal(recB.sent.length + recA.sent.length, 2);
+    });
+
+    it('a schedule changed on another instance is followed, and a run claimed there is not tried here', async () => {
+      fakeTime('2026-02-02T08:58:00Z');
+      const a = makeDeps();
+      const b = makeDeps({ store: a.store, api: a.api });
+      stores.push(a.store);
+      a.api.set(PROD, [makeAlert(PROD, 'DuplicateRoleCreated')]);
+      const recB = recordingDeliver();
+      const sub = await subscribeIn(a.store, makeSub({ conversationId: OPS, mode: 'always', cron: '0 9 * * *' }));
+      const sb = scheduler({ deps: b.deps, deliver: recB.deliver, owner: 'host-b:3978' });
+      await sb.start();
+      assert.equal(sb.nextRunOf(sub.id)?.toISOString(), '2026-02-02T09:00:00.000Z');
+      // Another instance sent 09:00 already (its clock ran ahead): host-b moves on to tomorrow.
+      assert.equal(await a.store.claimDigestRun(sub.id, '2026-02-02T09:00:00.000Z', 'host-a:3978'), true);
+      await a.store.completeDigestRun(sub.id, '2026-02-02T09:00:00.000Z', 'sent');
+      await clock!.tickAsync(MINUTE);
+      assert.equal(sb.nextRunOf(sub.id)?.toISOString(), '2026-02-03T09:00:00.000Z');
+      await clock!.tickAsync(5 * MINUTE);
+      assert.deepEqual(recB.sent, []);
     });
   });
 

@@ -9,12 +9,13 @@ import { createBotCore } from '../../bot/core/router';
 import type { CoreDeps } from '../../bot/core/deps';
 import type { IncomingAction } from '../../bot/core/turn';
 import { createDigestScheduler, type DigestService } from '../../bot/digest/scheduler';
-import { PimTeamsBot, type BotCore } from '../../bot/edge/teamsBot';
+import type { BotCore } from '../../bot/core/turn';
+import { PimTeamsBot } from '../../bot/edge/teamsBot';
 import { createHandlers } from '../../bot/handlers';
 import { silentLogger } from '../../bot/log';
 import type { BotStore } from '../../bot/store/types';
 import { assertValidCard, collectActions } from '../cards/validateCard';
-import { FakeAlertsApi, OPERATOR, PROD, STAGING, cardText, makeAlert, makeDeps, recordingDeliver } from '../digest/helpers';
+import { FakeAlertsApi, OPERATOR, PROD, STAGING, cardText, channelRef, makeAlert, makeDeps, recordingDeliver } from '../digest/helpers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'teams');
 const fixture = (name: string): Record<string, any> => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
@@ -226,20 +227,20 @@ describe('digest subscriptions through the bot', () => {
     it('stops a digest with its Unsubscribe button, clicked in a thread of its channel, and answers with the updated list', async () => {
       await subscribeThree();
       const [first] = await bot.store.listSubscriptions();
-      const reply = await bot.core.onAction(click(`${CHANNEL};messageid=1700000000001`, first!.id), {});
+      const reply = await bot.core.onAction(click(`${CHANNEL};messageid=1700000000001`, first!.id), channelRef(CHANNEL));
       assertValidCard(reply.card, 'updated list');
       assert.match(cardText(reply.card), /Megan Bowen stopped the digest daily at 09:00/);
       assert.match(cardText(reply.card), /^1\. weekdays at 17:00$/m);
       assert.equal((await bot.store.listSubscriptions()).length, 2);
 
-      const again = await bot.core.onAction(click(CHANNEL, first!.id), {});
+      const again = await bot.core.onAction(click(CHANNEL, first!.id), channelRef(CHANNEL));
       assert.match(cardText(again.card), /already stopped/);
     });
 
     it('refuses the button of another conversation’s digest', async () => {
       await subscribeThree();
       const [first] = await bot.store.listSubscriptions();
-      const reply = await bot.core.onAction(click('19:another-channel@thread.tacv2', first!.id), {});
+      const reply = await bot.core.onAction(click('19:another-channel@thread.tacv2', first!.id), channelRef(CHANNEL));
       assert.match(cardText(reply.card), /belongs to another conversation/);
       assert.equal((await bot.store.listSubscriptions()).length, 3);
       const [entry] = await bot.store.latestAudit(1);

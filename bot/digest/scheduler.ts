@@ -135,6 +135,18 @@ interface Entry {
 
 const lockKey = (subscriptionId: string, runAt: string) => `digest-run:${subscriptionId}:${runAt}`;
 
+/** Runs claimed at once at one instant. */
+const CLAIM_CONCURRENCY = 16;
+
+/** Where in a list of `length` an instance starts: spread by its name. */
+function startOf(owner: string, length: number): number {
+  let h = 0;
+  for (let i = 0; i < owner.length; i++) h = (h * 31 + owner.charCodeAt(i)) >>> 0;
+  return length === 0 ? 0 : h % length;
+}
+
+const rotate = <T>(list: readonly T[], start: number): T[] => [...list.slice(start), ...list.slice(0, start)];
+
 function tenantPauseReason(tenantId: string | undefined): string {
   return `Paused: this conversation's tenant ${tenantId ?? '(none)'} is not in PIM_ALLOWED_TENANTS; the digest resumes by itself once the tenant is allowed again.`;
 }
@@ -233,6 +245,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
    */
   function reload(all: readonly Subscription[], now: number, atStart: boolean): void {
     const enabled = new Set<string>();
+    const added: string[] = [];
     for (const sub of all) {
       if (!sub.enabled) continue;
       enabled.add(sub.id);
@@ -241,11 +254,16 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
         known.sub = sub;
         continue;
       }
+      if (!known) added.push(sub.id);
       const base = Date.parse(sub.lastRunAt ?? sub.createdAt);
       const from = atStart || known ? base : Math.max(Number.isNaN(base) ? now : base, now - 2 * tickMs);
       entries.set(sub.id, { sub, next: safeNext(sub, new Date(Number.isNaN(from) ? now : from)) });
     }
-    for (const id of [...entries.keys()]) if (!enabled.has(id)) entries.delete(id);
+    const dropped = [...entries.keys()].filter((id) => !enabled.has(id));
+    for (const id of dropped) entries.delete(id);
+    if (!atStart && (added.length > 0 || dropped.length > 0)) {
+      logger.info({ scheduled: added, dropped, subscriptions: entries.size }, 'subscriptions re-read from the store: scheduled new ones, dropped removed ones');
+    }
   }
 
   async function referenceOf(conversationId: string): Promise<StoredConversationReference | undefined> {
@@ -381,9 +399,15 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     };
     const running: Array<Promise<void>> = [];
     const keys: string[] = [];
-    try {
+    // Claims go CLAIM_CONCURRENCY at a time (each is a few round trips to a remote store), and each
+    // instance starts at its own point of the list, so that two instances mostly claim different
+    // runs instead of racing for the same ones.
+    const order = rotate(ids, startOf(owner, ids.length));
+    let next = 0;
+    const worker = async (): Promise<void> => {
       let claimedSinceYield = 0;
-      for (const id of ids) {
+      while (next < order.length) {
+        const id = order[next++]!;
         const sub = enabled.get(id);
         if (!sub) {
           entries.delete(id);
@@ -411,9 +435,12 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
         // Concurrently: the delivery layer keeps within Teams' limits, and a slow or gone
         // conversation must not hold up the others.
         running.push(readOnce().then((byScope) => runOne(sub, runAt, byScope, report)));
-        // The store answers synchronously underneath; let sends already under way make progress.
+        // A store that answers synchronously (SQLite) would not let sends under way make progress.
         if (++claimedSinceYield % 5 === 0) await new Promise<void>((resolve) => yieldToIo(resolve));
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, order.length) }, worker));
       await Promise.all(running);
     } finally {
       for (const k of keys) inFlight.delete(k);

@@ -61,6 +61,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** Digest runs claimed at once when the store is remote. */
+const TABLE_CLAIM_CONCURRENCY = 16;
+
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock: Clock = overrides.clock ?? { now: () => Date.now() };
@@ -148,7 +151,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     reportGiveUpMs: config.reportGiveUpMs,
     ...overrides.operations,
   });
-  const digests = createDigestScheduler({ deps: services, deliver: (ref, activity) => delivery.deliver(ref, activity), logger, owner, tickMs: config.schedulerTickMs });
+  const digests = createDigestScheduler({
+    deps: services,
+    deliver: (ref, activity) => delivery.deliver(ref, activity),
+    logger,
+    owner,
+    tickMs: config.schedulerTickMs,
+    // A claim in Table Storage is a few round trips: several at once keep up with Teams' 50 a second.
+    claimConcurrency: config.store.kind === 'table' ? TABLE_CLAIM_CONCURRENCY : 1,
+  });
   const deps: CoreDeps = {
     ...services,
     background: {

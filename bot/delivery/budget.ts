@@ -9,7 +9,7 @@
 // limiter does). So the instances together never have more than 10 x 5 = 50 places a second,
 // however the slices move. The rules that make a move safe:
 // - A holder uses a slice only while half its lease is left (leaseMs / 2, 5 s by default), and
-//   renews it every renewMs (1 s). A slice of a holder that died lapses; the next holder uses it
+//   renews it before that runs out. A slice of a holder that died lapses; the next holder uses it
 //   from its expiry plus one window interval, when whatever the dead one started has aged out.
 // - A holder that gives a slice up (another instance wants some) writes when the slice's places
 //   free up (its last answer plus one interval); the next holder uses it from then.
@@ -63,7 +63,7 @@ export interface SharedBudgetOptions {
   slices?: number;
   /** How long a slice is held without renewal. Default 10 s. */
   leaseMs?: number;
-  /** How often a busy instance renews, gives up and takes slices. Default 1 s. */
+  /** How often a busy instance looks at the others, gives up and takes slices. Default 0.5 s. */
   renewMs?: number;
   /** Added to every interval, as the limiter's marginMs. Default 0. */
   marginMs?: number;
@@ -114,7 +114,7 @@ export function createSharedBudget(opts: SharedBudgetOptions): SharedBudget {
   }
   const intervalMs = opts.window.intervalMs + (opts.marginMs ?? 0);
   const leaseMs = opts.leaseMs ?? 10_000;
-  const renewMs = opts.renewMs ?? 1_000;
+  const renewMs = opts.renewMs ?? 500;
   if (!(renewMs * 2 < leaseMs / 2)) throw new Error('Shared budget slices must be renewed at least twice in the usable half of their lease.');
   const setTimer = opts.setTimeout ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
   const clearTimer = opts.clearTimeout ?? ((h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>));
@@ -138,7 +138,7 @@ export function createSharedBudget(opts: SharedBudgetOptions): SharedBudget {
     let refreshing: Promise<void> | undefined;
 
     const usable = (s: HeldSlice, t: number) => t >= s.usableFrom && t < s.until - leaseMs / 2;
-    const busy = () => pending > 0 || waiters.length > 0 || [...held.values()].some((s) => s.inFlight > 0) || now() - lastUse < 2 * renewMs;
+    const busy = () => pending > 0 || waiters.length > 0 || [...held.values()].some((s) => s.inFlight > 0) || now() - lastUse < renewMs;
 
     function prune(s: HeldSlice, t: number): void {
       while (s.answers.length > 0 && s.answers[0]! + intervalMs <= t) s.answers.shift();
@@ -219,10 +219,13 @@ export function createSharedBudget(opts: SharedBudgetOptions): SharedBudget {
       const leases = await opts.store.listLeases(group);
       const byName = new Map(leases.map((l) => [l.name, l]));
       const wanting = busy();
+      // Only this instance writes its demand lease (a lost race just waits for the next round). It
+      // ends it as soon as it has nothing to send, so the others take its share at once.
+      const mine = byName.get(`${DEMAND}${opts.owner}`);
       if (wanting) {
-        // Only this instance writes its demand lease; a lost race (412) just waits for the next round.
-        const mine = byName.get(`${DEMAND}${opts.owner}`);
         await opts.store.putLease(group, { name: `${DEMAND}${opts.owner}`, owner: opts.owner, until: iso(t + 3 * renewMs), usableFrom: iso(t) }, mine?.version);
+      } else if (mine && Date.parse(mine.until) > t) {
+        await opts.store.putLease(group, { ...mine, until: iso(t) }, mine.version);
       }
       const demanding = leases.filter((l) => l.name.startsWith(DEMAND) && Date.parse(l.until) > t && l.owner !== opts.owner).map((l) => l.owner);
       demanders = wanting ? [...demanding, opts.owner] : demanding;
@@ -234,18 +237,21 @@ export function createSharedBudget(opts: SharedBudgetOptions): SharedBudget {
         const l = byName.get(name);
         if (!l || l.owner !== opts.owner || l.version !== s.version) held.delete(name);
       }
-      // Beyond our share: give back those with nothing in flight, newest-free first.
+      // Beyond our share: give back those with nothing in flight.
       const extra = [...held.values()].filter((s) => s.inFlight === 0).slice(0, Math.max(0, held.size - target));
-      for (const s of extra) {
-        prune(s, t);
-        const freeFrom = Math.max(t, s.usableFrom, (s.answers.at(-1) ?? -Infinity) + intervalMs);
-        held.delete(s.name);
-        await opts.store.putLease(group, { name: s.name, owner: '', until: iso(t), usableFrom: iso(freeFrom) }, s.version);
-      }
-      // Renew the rest; one that another instance wrote over meanwhile is no longer ours.
+      await Promise.all(
+        extra.map(async (s) => {
+          prune(s, t);
+          const freeFrom = Math.max(t, s.usableFrom, (s.answers.at(-1) ?? -Infinity) + intervalMs);
+          held.delete(s.name);
+          await opts.store.putLease(group, { name: s.name, owner: '', until: iso(t), usableFrom: iso(freeFrom) }, s.version);
+        }),
+      );
+      // Renew the rest before less than two rounds of their usable half is left; one that another
+      // instance wrote over meanwhile is no longer ours.
       const until = t + leaseMs;
       await Promise.all(
-        [...held.values()].map(async (s) => {
+        [...held.values()].filter((s) => s.until - leaseMs / 2 - t < 2 * renewMs + renewMs).map(async (s) => {
           const version = await opts.store.putLease(group, { name: s.name, owner: opts.owner, until: iso(until), usableFrom: iso(s.usableFrom) }, s.version);
           if (version === undefined) held.delete(s.name);
           else Object.assign(s, { version, until });

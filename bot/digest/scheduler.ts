@@ -28,6 +28,7 @@
 // tick (the first runs at start-up) a subscription of another tenant is paused (disabled, with a reason that says
 // why, and logged), and one paused so is resumed once its tenant is allowed again; a run due in
 // between checks the tenant too before it sends anything.
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { buildDigestCard, cardAttachment } from '../../cards';
 import { nextRun } from '../commands/schedule';
@@ -115,6 +116,11 @@ export interface DigestSchedulerOptions {
   runLockMs?: number;
   /** How often the subscriptions are re-read from the store (other instances change them too). Default 60 s. */
   tickMs?: number;
+  /**
+   * Runs claimed at once at one instant. Default 1: a local store answers at once. A remote store
+   * (Table Storage) takes a few round trips per claim, so several go at once to keep up with Teams.
+   */
+  claimConcurrency?: number;
 }
 
 /** The longest tick: every instance re-reads the subscriptions at least this often. */
@@ -135,17 +141,12 @@ interface Entry {
 
 const lockKey = (subscriptionId: string, runAt: string) => `digest-run:${subscriptionId}:${runAt}`;
 
-/** Runs claimed at once at one instant. */
-const CLAIM_CONCURRENCY = 16;
 
-/** Where in a list of `length` an instance starts: spread by its name. */
-function startOf(owner: string, length: number): number {
-  let h = 0;
-  for (let i = 0; i < owner.length; i++) h = (h * 31 + owner.charCodeAt(i)) >>> 0;
-  return length === 0 ? 0 : h % length;
+/** The ids in an order of this instance's own (a hash of its name and each id), the same on every call. */
+function orderOf(owner: string, ids: readonly string[]): string[] {
+  const rank = new Map(ids.map((id) => [id, createHash('sha256').update(`${owner}\n${id}`).digest('hex')]));
+  return [...ids].sort((a, b) => (rank.get(a)! < rank.get(b)! ? -1 : 1));
 }
-
-const rotate = <T>(list: readonly T[], start: number): T[] => [...list.slice(start), ...list.slice(0, start)];
 
 function tenantPauseReason(tenantId: string | undefined): string {
   return `Paused: this conversation's tenant ${tenantId ?? '(none)'} is not in PIM_ALLOWED_TENANTS; the digest resumes by itself once the tenant is allowed again.`;
@@ -159,6 +160,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   const owner = opts.owner ?? `${hostname()}:${process.pid}`;
   const runLockMs = opts.runLockMs ?? DEFAULT_RUN_LOCK_MS;
   const tickMs = Math.min(opts.tickMs ?? MAX_TICK_MS, MAX_TICK_MS);
+  const claimConcurrency = Math.max(1, Math.floor(opts.claimConcurrency ?? 1));
   if (!(tickMs > 0)) throw new Error('The scheduler tick must be a positive number of milliseconds.');
   const logger = opts.logger.child({ component: 'digests' });
   const store = deps.store;
@@ -399,10 +401,10 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
     };
     const running: Array<Promise<void>> = [];
     const keys: string[] = [];
-    // Claims go CLAIM_CONCURRENCY at a time (each is a few round trips to a remote store), and each
-    // instance starts at its own point of the list, so that two instances mostly claim different
-    // runs instead of racing for the same ones.
-    const order = rotate(ids, startOf(owner, ids.length));
+    // Claims go claimConcurrency at a time; with several at once (several instances on a remote
+    // store) each instance takes the runs in an order of its own, so that two instances mostly
+    // claim different runs instead of racing for the same ones.
+    const order = claimConcurrency > 1 ? orderOf(owner, ids) : [...ids];
     let next = 0;
     const worker = async (): Promise<void> => {
       let claimedSinceYield = 0;
@@ -440,7 +442,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, order.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(claimConcurrency, order.length) }, worker));
       await Promise.all(running);
     } finally {
       for (const k of keys) inFlight.delete(k);

@@ -23,10 +23,10 @@
 // - conversations:  PK conversation id, RK "". Upsert: the newest reference is the right one.
 // - subscriptions:  PK "subscription", RK subscription id. Every change after creation is an ETag
 //                   update, so a snapshot written by one instance cannot undo a pause by another.
-// - digestruns:     PK "open", RK runAt|subscription id: runs claimed and not yet finished
-//                   (insert-once: the claim). PK "done", RK runAt|subscription id: finished runs,
-//                   kept RUN_RETENTION_MS so that a late instance cannot claim a finished run again.
-//                   Listing the unfinished runs reads only the small "open" partition.
+// - digestruns:     PK "open", RK runAt|subscription id: the claims of runs (insert-once), marked
+//                   `completed` by one merge when finished. The sweep moves finished ones to PK
+//                   "done" (same RK), kept RUN_RETENTION_MS so that a late instance cannot claim a
+//                   finished run again. Listing the unfinished runs reads only the "open" partition.
 // - leases:         PK the group (e.g. "budget:<tenant id>"), RK the lease name. Taken and renewed
 //                   with the ETag read (insert-once for a new one); a group is one partition query.
 //
@@ -39,6 +39,7 @@
 // that runs at most every SWEEP_INTERVAL_MS per process, on the way past a write; each delete is
 // conditional on the ETag that was read, so a row renewed meanwhile stays.
 import { createHash, randomBytes } from 'node:crypto';
+import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { Clock } from '../security/clock';
@@ -104,6 +105,8 @@ export interface TableStoreOptions {
   onSweepError?: (err: Error) => void;
   /** Refused audit entries kept (the newest); default MAX_REFUSED_AUDIT_ENTRIES. */
   maxRefusedAudit?: number;
+  /** Told of every request sent to Table Storage (the benchmark counts them: transactions are what an account bills). */
+  onRequest?: (method: string) => void;
 }
 
 export interface TableBotStore extends BotStore {
@@ -283,12 +286,22 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   const tables = tableNames(opts.prefix ?? DEFAULT_TABLE_PREFIX);
   const clock: Clock = opts.clock ?? { now: () => Date.now() };
   const conn = opts.connection;
+  const counting = opts.onRequest
+    ? {
+        additionalPolicies: [
+          {
+            position: 'perCall' as const,
+            policy: { name: 'pimCountRequests', sendRequest: (req: PipelineRequest, next: SendRequest) => (opts.onRequest!(req.method), next(req)) },
+          },
+        ],
+      }
+    : {};
   const client = (name: string): TableClient => {
     if ('connectionString' in conn) {
       // http is accepted only for a loopback endpoint (Azurite); config.ts refuses anything else.
-      return TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true });
+      return TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true, ...counting });
     }
-    return new TableClient(conn.url, name, conn.credential);
+    return new TableClient(conn.url, name, conn.credential, counting);
   };
   const t = Object.fromEntries(TABLE_SUFFIXES.map((s) => [s, client(tables[s])])) as Record<TableRole, TableClient>;
   // Creating a table that exists is a no-op; the first instance to start creates them.
@@ -347,7 +360,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       const refused = await list('audit', odata`result eq 'refused'`, ['PartitionKey', 'RowKey']);
       await deleteAll('audit', refused.slice(maxRefused));
     }
-    // An open run marked finished whose "done" row or delete was cut short: finish the move.
+    // Finished runs leave the open partition: a done row first, then the open row goes.
     for (const r of await list('digestruns', odata`PartitionKey eq ${OPEN} and completed eq true`)) {
       await t.digestruns.upsertEntity(doneRow(str(r.subscriptionId)!, str(r.runAt)!, str(r.owner) ?? '', str(r.outcome) ?? 'failed', str(r.completedAt) ?? nowIso), 'Replace');
       await remove('digestruns', OPEN, r.rowKey!, r.etag);
@@ -835,19 +848,20 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     async claimDigestRun(subscriptionId, runAt, owner) {
       const at = canonicalInstant(runAt, 'digest run time');
       maybeSweep();
-      const sub = await get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId));
-      if (!sub) return false;
       const rowKey = runKey(at, subscriptionId);
-      // The claim: exactly one insert of the open row succeeds.
+      // The claim: exactly one insert of the open row succeeds (a lost claim costs this one request).
       const etag = await insert('digestruns', { partitionKey: OPEN, rowKey, subscriptionId, runAt: at, owner: text('run owner', owner)!, claimedAt: isoOf(clock.now()), completed: false });
       if (etag === false) return false;
-      // A run finished long ago has no open row any more, but its done row says so.
-      if (await get('digestruns', DONE, rowKey)) {
+      // No such subscription, or a run finished long ago (its open row moved to a done row): give it back.
+      const [sub, done] = await Promise.all([get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId)), get('digestruns', DONE, rowKey)]);
+      if (!sub || done) {
         await remove('digestruns', OPEN, rowKey, etag);
         return false;
       }
+      let seen: Entity | undefined = sub;
       await rounds('record the run on the subscription', async () => {
-        const e = await get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId));
+        const e = seen ?? (await get('subscriptions', SUBSCRIPTION, tableKey(subscriptionId)));
+        seen = undefined;
         const last = Date.parse(str(e?.lastRunAt) ?? '');
         if (!e || (!Number.isNaN(last) && last >= Date.parse(at))) return undefined;
         return (await update('subscriptions', { partitionKey: SUBSCRIPTION, rowKey: e.rowKey!, lastRunAt: at }, e.etag)) ? undefined : AGAIN;
@@ -867,13 +881,11 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
           return (await update('subscriptions', { ...withoutJson(e, 'snapshot'), ...props, partitionKey: SUBSCRIPTION, rowKey: e.rowKey! }, e.etag, 'Replace')) ? undefined : AGAIN;
         });
       }
-      // Three steps, each safe to be cut short: the open row is marked finished (no longer listed,
-      // still blocking a claim), the done row written, then the open row deleted.
+      // One merge marks the open row finished: no longer listed, still blocking a claim. The sweep
+      // moves it to the done partition later. Without an open row (completed twice), the done row says it.
       const completedAt = isoOf(clock.now());
-      const open = await get('digestruns', OPEN, rowKey);
-      if (open) await update('digestruns', { partitionKey: OPEN, rowKey, completed: true, outcome, completedAt }, open.etag);
-      await t.digestruns.upsertEntity(doneRow(subscriptionId, at, str(open?.owner) ?? '', outcome, completedAt), 'Replace');
-      if (open) await remove('digestruns', OPEN, rowKey);
+      const r = await expect(t.digestruns.updateEntity({ partitionKey: OPEN, rowKey, completed: true, outcome, completedAt }, 'Merge', { etag: '*' }), 404);
+      if (typeof r === 'number') await t.digestruns.upsertEntity(doneRow(subscriptionId, at, '', outcome, completedAt), 'Replace');
     },
 
     async listIncompleteDigestRuns() {

@@ -178,19 +178,18 @@ describe('Table Storage store', function () {
     });
   });
 
-  it('a completion cut short after marking the run finished: not listed, not claimable, and moved by the sweep', async () => {
+  it('a finished run stays in the open partition, finished, until the sweep moves it to done; claimable at no point', async () => {
     const s = await open();
     await s.addSubscription(subscription('sub-1', 'c1'));
     await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-a');
-    // The first of the three steps of completeDigestRun, as a process that died right after it.
-    const [open_] = await rows('digestruns');
-    await raw('digestruns').updateEntity({ partitionKey: 'open', rowKey: String(open_!.rowKey), completed: true, outcome: 'sent', completedAt: '2025-03-03T08:00:05.000Z' }, 'Merge');
+    await s.completeDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'sent');
+    assert.deepEqual((await rows('digestruns')).map((r) => [r.partitionKey, r.completed, r.outcome]), [['open', true, 'sent']], 'one write finished it');
     assert.deepEqual(await s.listIncompleteDigestRuns(), []);
     assert.equal(await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-b'), false);
     await s.sweep();
-    const after = await rows('digestruns');
-    assert.deepEqual(after.map((r) => [r.partitionKey, r.outcome]), [['done', 'sent']]);
+    assert.deepEqual((await rows('digestruns')).map((r) => [r.partitionKey, r.outcome]), [['done', 'sent']]);
     assert.equal(await s.claimDigestRun('sub-1', '2025-03-03T08:00:00.000Z', 'proc-b'), false);
+    assert.deepEqual((await rows('digestruns')).map((r) => r.partitionKey), ['done'], 'the losing claim left nothing behind');
   });
 
   describe('selection (PIM_STORE)', () => {

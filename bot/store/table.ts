@@ -87,6 +87,8 @@ export const RUN_RETENTION_MS = 35 * 24 * 60 * 60_000;
 const LEASE_RETENTION_MS = 24 * 60 * 60_000;
 /** Sweeps of expired rows run at most this often per process. */
 export const SWEEP_INTERVAL_MS = 10 * 60_000;
+/** How long ping (the readiness probe) waits for Table Storage. */
+const PING_TIMEOUT_MS = 2_000;
 /** A conditional write that keeps losing to other writers gives up after this many rounds. */
 const MAX_ROUNDS = 25;
 
@@ -896,8 +898,9 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
     },
 
     async ping() {
-      // One small request the service must answer: a key that is never written (404 is an answer).
-      await expect(t.secrets.getEntity(SECRET, 'ping'), 404);
+      // One small request the service must answer: a key that is never written (404 is an answer),
+      // given up after PING_TIMEOUT_MS rather than the client's retries, as a probe must answer soon.
+      await expect(t.secrets.getEntity(SECRET, 'ping', { abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) }), 404);
     },
 
     async listLeases(group) {

@@ -773,6 +773,10 @@ export function botStoreContract(backend: StoreBackend): void {
       });
     });
 
+    it('ping answers while the store does', async () => {
+      await (await open()).ping();
+    });
+
     it('everything survives close and reopen', async () => {
       const s = await open();
       const ref = teamConversation();

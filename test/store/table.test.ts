@@ -192,6 +192,16 @@ describe('Table Storage store', function () {
     assert.deepEqual((await rows('digestruns')).map((r) => r.partitionKey), ['done'], 'the losing claim left nothing behind');
   });
 
+  it('ping fails when Table Storage does not answer (the readiness probe says so)', async () => {
+    const s = await open();
+    const gone = await startAzurite();
+    const unreachable = await openTableStore({ connection: { connectionString: gone.connectionString }, prefix, clock: manualClock('2025-03-05T12:00:00.000Z') });
+    opened.push(unreachable);
+    await gone.close();
+    await s.ping();
+    await assert.rejects(unreachable.ping());
+  });
+
   describe('selection (PIM_STORE)', () => {
     const load = (env: Record<string, string>) =>
       loadConfig(

@@ -21,7 +21,6 @@ const bot = templates[TEMPLATE_FILE]!;
  * (the test below fails until it does).
  */
 const PENDING_README_ANCHORS: Record<string, string> = {
-  'running-more-than-one-instance': 'issue 10 adds "Running more than one instance"',
 };
 
 /** The ```sh blocks, with their offsets in the document. */

@@ -121,10 +121,19 @@ export interface DigestSchedulerOptions {
    * (Table Storage) takes a few round trips per claim, so several go at once to keep up with Teams.
    */
   claimConcurrency?: number;
+  /**
+   * Runs this instance has claimed and not yet finished, at most (default MAX_RUNS_IN_FLIGHT); the
+   * next claim waits for one to finish. Claims keep pace with sending, so an instance whose tick
+   * comes a moment later still finds runs of a large instant to take, and a process that dies
+   * leaves few claimed runs to lapse.
+   */
+  maxRunsInFlight?: number;
 }
 
 /** The longest tick: every instance re-reads the subscriptions at least this often. */
 export const MAX_TICK_MS = 60_000;
+/** About a second and a half of sending at the tenant's 50 messages a second. */
+export const MAX_RUNS_IN_FLIGHT = 64;
 /** A run takes seconds; delivery retries can stretch it to minutes. */
 export const DEFAULT_RUN_LOCK_MS = 30 * 60_000;
 
@@ -161,6 +170,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
   const runLockMs = opts.runLockMs ?? DEFAULT_RUN_LOCK_MS;
   const tickMs = Math.min(opts.tickMs ?? MAX_TICK_MS, MAX_TICK_MS);
   const claimConcurrency = Math.max(1, Math.floor(opts.claimConcurrency ?? 1));
+  const maxRunsInFlight = Math.max(1, Math.floor(opts.maxRunsInFlight ?? MAX_RUNS_IN_FLIGHT));
   if (!(tickMs > 0)) throw new Error('The scheduler tick must be a positive number of milliseconds.');
   const logger = opts.logger.child({ component: 'digests' });
   const store = deps.store;
@@ -400,6 +410,8 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
       return reads;
     };
     const running: Array<Promise<void>> = [];
+    /** Runs started here and not finished (settled either way). */
+    const active = new Set<Promise<unknown>>();
     const keys: string[] = [];
     // Claims go claimConcurrency at a time; with several at once (several instances on a remote
     // store) each instance takes the runs in an order of its own, so that two instances mostly
@@ -420,6 +432,7 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
           }
           continue;
         }
+        while (active.size >= maxRunsInFlight) await Promise.race(active);
         if (!taken) {
           const claimed = (await store.claimDigestRun(id, runAt, owner)) && (await lock(id, runAt)).claimed;
           if (!claimed) {
@@ -436,7 +449,13 @@ export function createDigestScheduler(opts: DigestSchedulerOptions): DigestServi
         }
         // Concurrently: the delivery layer keeps within Teams' limits, and a slow or gone
         // conversation must not hold up the others.
-        running.push(readOnce().then((byScope) => runOne(sub, runAt, byScope, report)));
+        const run = readOnce().then((byScope) => runOne(sub, runAt, byScope, report));
+        running.push(run);
+        const settled: Promise<unknown> = run.then(
+          (): boolean => active.delete(settled),
+          (): boolean => active.delete(settled),
+        );
+        active.add(settled);
         // A store that answers synchronously (SQLite) would not let sends under way make progress.
         if (++claimedSinceYield % 5 === 0) await new Promise<void>((resolve) => yieldToIo(resolve));
       }

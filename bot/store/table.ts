@@ -281,7 +281,7 @@ const DONE = 'done';
 /** A run's row key: the fixed-width instant first, so a row key range is a time range. */
 const runKey = (runAt: string, subscriptionId: string) => `${runAt}|${tableKey(subscriptionId)}`;
 
-type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey'>;
+type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey' | 'activeBefore'>;
 type Entity = TableEntityResult<Record<string, unknown>>;
 
 export async function openTableStore(opts: TableStoreOptions): Promise<TableBotStore> {
@@ -440,6 +440,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       cardActivityId: data.cardActivityId,
       replyToId: data.replyToId,
       claimKey: data.claimKey,
+      activeBefore: data.activeBefore,
       createdAt: str(e.createdAt)!,
       step: str(e.step) as OperationStep,
       leaseOwner: str(e.leaseOwner),
@@ -513,7 +514,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   /** A new operation (step started, nothing done), or one copied with its state (no lease). */
   function operationRow(given: NewPendingOperation & Partial<Pick<PendingOperation, 'step' | 'outcome' | 'outcomeAt' | 'tasksDone'>>) {
     const op = capPendingOperation(given);
-    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey };
+    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey, activeBefore: op.activeBefore };
     return {
       partitionKey: OPERATION,
       rowKey: tableKey(op.id),

@@ -175,6 +175,41 @@ describe('digest scheduler', () => {
       await clock!.tickAsync(5 * MINUTE);
       assert.deepEqual(recB.sent, []);
     });
+
+    it('an instance claims no more runs than it has in flight, so one that ticks a moment later takes its share of a large instant', async () => {
+      fakeTime('2026-02-02T08:59:00Z');
+      const a = makeDeps();
+      const b = makeDeps({ store: a.store, api: a.api });
+      stores.push(a.store);
+      a.api.set(PROD, [makeAlert(PROD, 'DuplicateRoleCreated')]);
+      const subs = [];
+      for (let i = 0; i < 20; i++) subs.push(await subscribeIn(a.store, makeSub({ conversationId: `19:${String(i).padStart(2, '0')}0b7f32667e064dd9b25d79698015@thread.tacv2`, mode: 'always' })));
+      // host-a's deliveries hang (a slow Teams), host-b's go at once.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const recA = recordingDeliver();
+      const sa = scheduler({ deps: a.deps, deliver: async (ref, activity) => gate.then(() => recA.deliver(ref, activity)), owner: 'host-a:3978', maxRunsInFlight: 4 });
+      const recB = recordingDeliver();
+      try {
+        await sa.start();
+        await clock!.tickAsync(MINUTE + 10_000);
+        const claimedBy = async (owner: string) => (await a.store.listIncompleteDigestRuns()).filter((r) => r.owner === owner).length;
+        assert.equal(await claimedBy('host-a:3978'), 4, 'host-a claimed as many runs as it may have in flight');
+        const sb = scheduler({ deps: b.deps, deliver: recB.deliver, owner: 'host-b:3978' });
+        await sb.start();
+        // The claims yield to I/O (setImmediate, which stays real) every few runs.
+        for (let i = 0; i < 50 && recB.sent.length < 16; i++) {
+          await clock!.tickAsync(100);
+          await new Promise((r) => setImmediate(r));
+        }
+        assert.equal(recB.sent.length, 16, 'host-b, starting ten seconds later, sent the rest');
+      } finally {
+        release();
+      }
+      await clock!.tickAsync(1000);
+      assert.equal(recA.sent.length, 4);
+      assert.deepEqual(new Set([...recA.sent, ...recB.sent].map((x) => x.conversationId)), new Set(subs.map((x) => x.conversationId)), 'each conversation got its digest, once');
+    });
   });
 
   describe('missed runs and restarts', () => {

@@ -42,6 +42,8 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
   let cwd: string;
   let prefix: string;
   let store: TableBotStore;
+  /** When set, ARM answers a PATCH only once this settles. */
+  let patchGate: Promise<unknown> | undefined;
 
   before(async () => {
     azurite = await startAzurite();
@@ -49,7 +51,8 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
   after(async () => azurite.close());
 
   beforeEach(async () => {
-    sim = await startSimulator({ refreshDurationMs: REFRESH_MS });
+    patchGate = undefined;
+    sim = await startSimulator({ refreshDurationMs: REFRESH_MS, beforeReply: (r) => (r.method === 'PATCH' && patchGate ? patchGate.then(() => undefined) : undefined) });
     // Teams' published limits, per conversation and per tenant: a 429 for anything over them.
     connector = await startFakeConnector({ perConversation: TEAMS_PER_CONVERSATION_WINDOWS, global: TEAMS_GLOBAL_WINDOWS });
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-instances-'));
@@ -163,11 +166,17 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
     const confirm = await click(a, msg, cardId, card, 'dismissConfirm');
     const dismiss = buttons(confirm).find((x) => x.verb === 'dismiss')!;
     const writes = () => sim.requests.filter((r) => r.method === 'PATCH');
-    // The same signed button, clicked by two people, one request on each instance.
-    const [ra, rb] = await Promise.all([
+    // The same signed button, clicked by two people, one request on each instance. "At once": the
+    // second lands while the first's ARM write is in flight — ARM answers that write only after one
+    // of the two has been answered (the loser's answer cannot wait on the write), so however the
+    // two processes are scheduled, neither click finds the other's finished. (Should both write,
+    // the gate opens after 5 s and the count of PATCHes tells.)
+    const clicks = [
       post(a, cardAction({ connector }, dismiss, { from: ALEX, conversationOf: msg, cardActivityId: cardId })),
       post(b, cardAction({ connector }, dismiss, { from: DANA, conversationOf: msg, cardActivityId: cardId })),
-    ]);
+    ] as const;
+    patchGate = Promise.race([...clicks, new Promise((r) => setTimeout(r, 5_000))]);
+    const [ra, rb] = await Promise.all(clicks);
     assert.deepEqual([ra.status, rb.status], [200, 200]);
     assert.equal(writes().length, 1, 'one PATCH reached ARM');
     const texts = [cardText(ra.body.value), cardText(rb.body.value)];
@@ -175,7 +184,7 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
     assert.ok(winner >= 0, texts.join('\n---\n'));
     const who = winner === 0 ? 'Alex Wilber' : 'Dana Whitfield';
     assert.match(texts[winner]!, new RegExp(`Dismissed by ${who}`));
-    assert.match(texts[1 - winner]!, new RegExp(`Already dismissed by ${who}`), 'the other person sees who did it');
+    assert.match(texts[1 - winner]!, new RegExp(`Already dismissed by ${who}`), `the other person sees who did it:\n${texts.join('\n---\n')}`);
     // Both instances signed and checked with the one key they agreed on in the store.
     assert.equal((await store.getSecret('actionSigningKey'))?.length, 44);
   });
@@ -203,7 +212,7 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
     assert.ok(lateMs <= SWEEP_SECONDS * 1000 + 2000, `taken over ${lateMs} ms after the lease ended`);
     assert.equal(b.hasExited(), false, 'host-b kept running: no restart was needed');
     assert.equal(outcomes().length, 1, 'one outcome in the thread');
-    assert.match(outcomes()[0]!.activity.text as string, /^Refresh of AzureRolesAssignedOutsidePimAlert on Contoso Production succeeded/);
+    assert.match(outcomes()[0]!.activity.text as string, /^Refresh of Roles are being assigned outside of Privileged Identity Management on Contoso Production succeeded after \d+ s \(started by Alex Wilber\)\. It is active, with 2 incidents\.$/);
     const audited = (await store.latestAudit(20)).filter((e) => e.action === 'refresh');
     assert.deepEqual(audited.map((e) => e.result).sort(), ['started', 'succeeded']);
   });
@@ -228,13 +237,17 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
         mode: 'always',
         createdBy: { objectId: ALEX.aadObjectId, name: ALEX.name },
         createdAt: new Date(slot - 2 * HOUR).toISOString(),
-        // The current hour's slot is due the moment the instances start.
-        lastRunAt: new Date(slot - HOUR).toISOString(),
+        // The current hour's slot is sent already: nothing is due when the instances start.
+        lastRunAt: new Date(slot).toISOString(),
         enabled: true,
       };
       await store.addSubscription(sub);
     }
     const [a, b] = await twoInstances();
+    // Both are up and ticking: now the current hour's slot comes for all 300 (whichever instance
+    // started first, neither has a head start).
+    await waitFor('both instances to schedule the 300', 20_000, () => [a, b].every((bot) => bot.logs.some((l) => l.msg === 'digest scheduler started')));
+    for (let i = 0; i < conversations.length; i += 20) await Promise.all(conversations.slice(i, i + 20).map((_, j) => bringSlot(`sub${i + j}`)));
     const sentBy = () => [a, b].map((bot) => runsLogged(bot).reduce((n, l) => n + (l.sent as number), 0));
     await waitFor('every digest, recorded', 60_000, () => sentBy()[0]! + sentBy()[1]! >= conversations.length);
     const delivered = connector.allDelivered().filter(isDigest);

@@ -388,7 +388,7 @@ export function botStoreContract(backend: StoreBackend): void {
     describe('pending operations', () => {
       it('stores the handle and conversation and lists unended ones, oldest first', async () => {
         const [s, other] = await two();
-        const op = pendingOp('7d0c0a2e-0001-4000-8000-000000000001');
+        const op = { ...pendingOp('7d0c0a2e-0001-4000-8000-000000000001'), claimKey: 'refresh:subscriptions/x:alert', activeBefore: [{ alertId: 'AzureRolesAssignedOutsidePimAlert', incidentCount: 2 }] };
         const older = { ...pendingOp('7d0c0a2e-0002-4000-8000-000000000002'), createdAt: '2025-03-01T11:00:00.000Z' };
         await s.addPendingOperation(op);
         await other.addPendingOperation(op); // a retried add is harmless

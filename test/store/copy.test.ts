@@ -138,7 +138,7 @@ describe('store:copy from SQLite to Table Storage', function () {
     harnesses.unshift(tableBot);
     assert.equal(cardText(await say(tableBot, 'subscriptions')), cardText(subscriptionsBefore));
     // The rescan started on SQLite is taken over and reported once, and audited on top of the history.
-    const outcomes = () => sqliteBot.connector.allDelivered().filter((a) => /^Refresh of AzureRolesAssignedOutsidePimAlert .* succeeded/.test(String(a.activity.text ?? '')));
+    const outcomes = () => sqliteBot.connector.allDelivered().filter((a) => /^Refresh of Roles are being assigned outside of Privileged Identity Management on .* succeeded/.test(String(a.activity.text ?? '')));
     await waitFor('the copied rescan to be reported', () => outcomes().length > 0);
     await waitFor('its audit entry', async () => (await tableBot.app.deps.store.latestAudit(1))[0]?.result === 'succeeded');
     assert.equal(outcomes().length, 1);

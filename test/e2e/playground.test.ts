@@ -257,6 +257,51 @@ describe('browser end-to-end: the local run in the Agents Playground', function 
     assert.equal(await p.getByText('Unable to reach app').count(), 0, 'no click failed to reach the bot');
     lap('audit shown');
   });
+
+  it('shows the Entra ID directory beside the Azure scopes, remediates a directory incident and dismisses a directory alert', async () => {
+    assert.ok(page && product, 'the product runs (see the tests before)');
+    const p = page;
+    const t0 = Date.now();
+    const lap = (what: string) => console.log(`      ${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const DIRECTORY = 'Entra ID';
+    const GLOBAL_ADMINS = 'There are too many global administrators';
+
+    // One summary, both worlds, each named.
+    await send(p, 'alerts');
+    const summary = card(p, 'PIM alerts', `${DIRECTORY}`, 'Entra ID · directory roles', 'Azure resource roles');
+    await summary.waitFor();
+    await expectText(summary, [new RegExp(GLOBAL_ADMINS), new RegExp(SCOPE)]);
+    await shoot(summary, '10-summary-both-worlds');
+    lap('summary with the directory shown');
+
+    // A directory incident, named by person and role, remediated through the confirm step.
+    await send(p, 'alert outside directory');
+    const outside = card(p, 'Roles are being assigned outside of Privileged Identity Management', 'Entra ID · directory roles', 'Sam Contractor');
+    await outside.waitFor();
+    await outside.getByRole('button', { name: 'Remediate', exact: true }).first().click();
+    const confirm = card(p, 'Remediate the Privileged Role Administrator assignment of Sam Contractor');
+    await confirm.waitFor();
+    await expectText(confirm, [/made outside PIM on Entra ID\?/]);
+    await confirm.locator('.ac-actionSet').filter({ has: p.getByRole('button', { name: 'Cancel', exact: true }) }).getByRole('button', { name: 'Remediate', exact: true }).click();
+    const remediated = card(p, `Remediated by ${USER}`, 'the Privileged Role Administrator assignment of Sam Contractor');
+    await remediated.waitFor();
+    await shoot(remediated, '11-directory-remediated');
+    lap('directory incident remediated');
+
+    // A directory alert dismissed from its detail card.
+    await send(p, 'alert "too many global administrators" directory');
+    const detail = card(p, GLOBAL_ADMINS, 'Entra ID · directory roles', 'Security impact');
+    await detail.waitFor();
+    await detail.getByRole('button', { name: 'Dismiss', exact: true }).click();
+    const dismissConfirm = card(p, `Dismiss this alert on ${DIRECTORY}?`);
+    await dismissConfirm.waitFor();
+    await dismissConfirm.locator('.ac-actionSet').filter({ has: p.getByRole('button', { name: 'Cancel', exact: true }) }).getByRole('button', { name: 'Dismiss', exact: true }).click();
+    const dismissed = card(p, `Dismissed by ${USER}`, GLOBAL_ADMINS);
+    await dismissed.waitFor();
+    await shoot(dismissed, '12-directory-dismissed');
+    assert.equal(await p.getByText('Unable to reach app').count(), 0, 'no click failed to reach the bot');
+    lap('directory alert dismissed');
+  });
 });
 
 /** Types a message into the Playground's message box (a rich-text editor, not an <input>) and sends it. */

@@ -33,14 +33,6 @@ import {
 import { botEnvVariables } from './envVars';
 
 /**
- * App settings the template already sets for code that other issues add. The bot does not read
- * them yet; each line goes when its issue lands (the test below fails until it does, so this list
- * cannot go stale). Every other setting must be read by the code.
- */
-const PENDING: Record<string, string> = {
-};
-
-/**
  * Settings a deployment must set even where the config loader has a default, and why. (What the
  * loader itself requires is proven by running it on the template's settings below.)
  */
@@ -334,17 +326,9 @@ describe('infra/azuredeploy.json app settings and the code', () => {
     }
   });
 
-  it('every app setting is a variable the bot reads, except the pending ones', () => {
-    const unknown = notRead.filter((n) => !(n in PENDING));
-    assert.deepEqual(unknown, [], `the template sets ${unknown.join(', ')}, which no code under bot/ reads`);
+  it('every app setting is a variable the bot reads', () => {
+    assert.deepEqual(notRead, [], `the template sets ${notRead.join(', ')}, which no code under bot/ reads`);
     assert.equal(new Set(names).size, names.length, 'no setting twice');
-  });
-
-  it(`settings the code does not read yet (pending): ${Object.keys(PENDING).join(', ')}`, () => {
-    const stale = Object.keys(PENDING).filter((n) => read.has(n));
-    assert.deepEqual(stale, [], `the bot reads ${stale.join(', ')} now: remove ${stale.length === 1 ? 'it' : 'them'} from PENDING in test/infra/azuredeploy.test.ts`);
-    assert.deepEqual(Object.keys(PENDING).filter((n) => !names.includes(n)), [], 'a pending setting the template does not set');
-    assert.deepEqual(notRead.sort(), Object.keys(PENDING).sort());
   });
 
   it('every setting a deployment needs is there, with a value', () => {
@@ -386,7 +370,7 @@ describe('infra/azuredeploy.json app settings and the code', () => {
 
   it('every setting the code reads is documented in README.md or .env.example', () => {
     const docs = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8') + fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
-    const undocumented = names.filter((n) => !(n in PENDING) && !docs.includes(n));
+    const undocumented = names.filter((n) => !docs.includes(n));
     assert.deepEqual(undocumented, []);
   });
 });

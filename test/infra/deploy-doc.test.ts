@@ -16,13 +16,6 @@ const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const templates: Record<string, Template> = { [TEMPLATE_FILE]: readJson<Template>(TEMPLATE_FILE), [GRANT_FILE]: readJson<Template>(GRANT_FILE) };
 const bot = templates[TEMPLATE_FILE]!;
 
-/**
- * README sections the runbook links to that other issues add; each goes when its section exists
- * (the test below fails until it does).
- */
-const PENDING_README_ANCHORS: Record<string, string> = {
-};
-
 /** The ```sh blocks, with their offsets in the document. */
 const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => ({ code: m[1]!, at: m.index! }));
 
@@ -163,15 +156,13 @@ describe('docs/deploy.md', () => {
     assert.ok(gitignore.includes('/pim-alerts.zip'), 'the code package stays out of git');
   });
 
-  it('every link to a heading resolves (README sections other issues add are listed as pending)', () => {
+  it('every link to a heading resolves, in the runbook and in the README', () => {
     const own = anchorsOf(doc);
     for (const m of doc.matchAll(/\]\(#([^)]+)\)/g)) assert.ok(own.has(m[1]!), `#${m[1]} is not a heading of ${DOC_FILE}`);
     const readmeAnchors = anchorsOf(readme);
     for (const m of doc.matchAll(/\]\(\.\.\/README\.md#([^)]+)\)/g)) {
-      assert.ok(readmeAnchors.has(m[1]!) || m[1]! in PENDING_README_ANCHORS, `README.md has no section #${m[1]}`);
+      assert.ok(readmeAnchors.has(m[1]!), `README.md has no section #${m[1]}`);
     }
-    const landed = Object.keys(PENDING_README_ANCHORS).filter((a) => readmeAnchors.has(a));
-    assert.deepEqual(landed, [], 'README has these sections now: remove them from PENDING_README_ANCHORS');
   });
 
   it('says truly what a rotation does to buttons already posted, and how long a deleted vault is kept', () => {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
 import { MAX_REFUSED_AUDIT_ENTRIES, STORE_LIMITS, capText, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
-import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE } from './types';
+import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE, operationData, type OperationData } from './types';
 import type { AuditEntry, BotStore, NewPendingOperation, OperationStep, PendingOperation, SharedLease, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
@@ -274,9 +274,6 @@ interface OperationRow {
   tasks_done: string;
 }
 
-// claimKey travels with the operation so whichever process reports it also frees the refresh button.
-type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey' | 'activeBefore'>;
-
 interface SubscriptionRow {
   id: string;
   conversation_id: string;
@@ -316,16 +313,9 @@ function auditFromRow(r: AuditRow): AuditEntry {
 }
 
 function operationFromRow(r: OperationRow): PendingOperation {
-  const data = JSON.parse(r.data) as OperationData;
   return compact({
     id: r.id,
-    handle: data.handle,
-    requester: data.requester,
-    conversation: data.conversation,
-    cardActivityId: data.cardActivityId,
-    replyToId: data.replyToId,
-    claimKey: data.claimKey,
-    activeBefore: data.activeBefore,
+    ...operationData(JSON.parse(r.data) as OperationData),
     createdAt: r.created_at,
     step: r.step,
     leaseOwner: opt(r.lease_owner),
@@ -530,16 +520,7 @@ export function openSqliteStore(opts: SqliteStoreOptions = {}): SqliteBotStore {
 
   const addOperationTx = write((op: NewPendingOperation) => {
     prune();
-    const data: OperationData = {
-      handle: op.handle,
-      requester: op.requester,
-      conversation: op.conversation,
-      cardActivityId: op.cardActivityId,
-      replyToId: op.replyToId,
-      claimKey: op.claimKey,
-      activeBefore: op.activeBefore,
-    };
-    stmts.insertOperation.run(op.id, JSON.stringify(data), op.createdAt);
+    stmts.insertOperation.run(op.id, JSON.stringify(operationData(op)), op.createdAt);
   });
 
   const removeConversationTx = write((conversationId: string): number => {

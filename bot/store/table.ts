@@ -58,7 +58,7 @@ import {
   capPendingOperation,
   capSubscription,
 } from './limits';
-import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE } from './types';
+import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE, operationData, type OperationData } from './types';
 import type { AuditEntry, BotStore, CopyReport, NewPendingOperation, OperationStep, PendingOperation, RefusalReason, StoreContents, StoredConversationReference, Subscription, SubscriptionPause } from './types';
 
 export const DEFAULT_TABLE_PREFIX = 'pimalerts';
@@ -281,7 +281,6 @@ const DONE = 'done';
 /** A run's row key: the fixed-width instant first, so a row key range is a time range. */
 const runKey = (runAt: string, subscriptionId: string) => `${runAt}|${tableKey(subscriptionId)}`;
 
-type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey' | 'activeBefore'>;
 type Entity = TableEntityResult<Record<string, unknown>>;
 
 export async function openTableStore(opts: TableStoreOptions): Promise<TableBotStore> {
@@ -431,16 +430,9 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   }
 
   function operationOf(e: Entity): PendingOperation {
-    const data = readJson<OperationData>(e, 'data')!;
     return compact({
       id: str(e.id)!,
-      handle: data.handle,
-      requester: data.requester,
-      conversation: data.conversation,
-      cardActivityId: data.cardActivityId,
-      replyToId: data.replyToId,
-      claimKey: data.claimKey,
-      activeBefore: data.activeBefore,
+      ...operationData(readJson<OperationData>(e, 'data')!),
       createdAt: str(e.createdAt)!,
       step: str(e.step) as OperationStep,
       leaseOwner: str(e.leaseOwner),
@@ -514,7 +506,6 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
   /** A new operation (step started, nothing done), or one copied with its state (no lease). */
   function operationRow(given: NewPendingOperation & Partial<Pick<PendingOperation, 'step' | 'outcome' | 'outcomeAt' | 'tasksDone'>>) {
     const op = capPendingOperation(given);
-    const data: OperationData = { handle: op.handle, requester: op.requester, conversation: op.conversation, cardActivityId: op.cardActivityId, replyToId: op.replyToId, claimKey: op.claimKey, activeBefore: op.activeBefore };
     return {
       partitionKey: OPERATION,
       rowKey: tableKey(op.id),
@@ -522,7 +513,7 @@ export async function openTableStore(opts: TableStoreOptions): Promise<TableBotS
       createdAt: op.createdAt,
       step: op.step ?? 'started',
       finished: false,
-      ...jsonProps('data', `pending operation ${op.id}`, data),
+      ...jsonProps('data', `pending operation ${op.id}`, operationData(op)),
       ...jsonProps('tasksDone', `tasks of operation ${op.id}`, op.tasksDone ?? {}),
       ...(op.outcome ? { ...jsonProps('outcome', `outcome of operation ${op.id}`, capJsonStrings(op.outcome)), ...defined({ outcomeAt: op.outcomeAt }) } : {}),
     };

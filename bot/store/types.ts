@@ -150,6 +150,26 @@ export const STEP_BEFORE: Readonly<Record<'polling' | 'reporting', OperationStep
 export const OUTCOME_TASKS: ReadonlySet<OutcomeTask> = new Set(['audit', 'releaseClaim', 'updateCard', 'reply']);
 export const OPERATION_ENDS: ReadonlySet<OperationEnd> = new Set(['reported', 'gone', 'gaveUp']);
 
+/**
+ * What of an operation both backends keep as one JSON value, set when it is added and never changed.
+ * claimKey travels with the operation so whichever process reports it also frees the refresh button.
+ * One list, so a field added here is stored and read back by every backend.
+ */
+export type OperationData = Pick<PendingOperation, 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'claimKey' | 'activeBefore'>;
+
+/** The stored part of an operation: on the way in from a new operation, on the way out from the parsed value. */
+export function operationData(op: OperationData): OperationData {
+  return {
+    handle: op.handle,
+    requester: op.requester,
+    conversation: op.conversation,
+    cardActivityId: op.cardActivityId,
+    replyToId: op.replyToId,
+    claimKey: op.claimKey,
+    activeBefore: op.activeBefore,
+  };
+}
+
 /** What a refresh is stored with when it starts. */
 export type NewPendingOperation = Pick<PendingOperation, 'id' | 'handle' | 'requester' | 'conversation' | 'cardActivityId' | 'replyToId' | 'createdAt' | 'claimKey' | 'activeBefore'>;
 

@@ -1,7 +1,10 @@
 // Test doubles for the ARM client: an HttpClient that records every request that reached the wire
-// and answers from a script, and a TokenCredential that hands out a fixed token.
+// and answers from a script, and a TokenCredential that hands out a fixed token; and the check that
+// a call failed with one of the clients' coded errors.
+import assert from 'node:assert/strict';
 import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import { ArmError, PimValidationError } from '../../bot/azure/errors';
 
 export interface FakeResponse {
   status: number;
@@ -112,4 +115,14 @@ export class AudienceCredential implements TokenCredential {
     this.scopesAsked.push(list);
     return { token: `token-for ${list.join(' ')}`, expiresOnTimestamp: Date.now() + 3_600_000 };
   }
+}
+
+/** For assert.throws/rejects: the error is the clients' PimValidationError or ArmError with this code (and message). */
+export function isCode(code: string, message?: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof PimValidationError || e instanceof ArmError, String(e));
+    assert.equal(e.code, code);
+    if (message) assert.match(e.message, message);
+    return true;
+  };
 }

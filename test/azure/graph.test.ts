@@ -8,12 +8,12 @@ import { createAzureClients } from '../../bot/azure/index';
 import { GraphDirectoryRolesClient, GraphPimAlertsClient, type GraphClientOptions } from '../../bot/azure/graph';
 import { PimAlertsClient } from '../../bot/azure/client';
 import { createScopedApi } from '../../bot/azure/scoped';
-import { ArmError, PimValidationError } from '../../bot/azure/errors';
+import { ArmError } from '../../bot/azure/errors';
 import { readGraphEndpoint } from '../../bot/azure/credentials';
 import { createArmPipeline, tokenScopeFor } from '../../bot/azure/pipeline';
 import { bearerTokenAuthenticationPolicyName, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { OperationHandle, PimAlertsApi } from '../../bot/azure/api';
-import { ARM, AudienceCredential, DIRECTORY_ALERT, FakeCredential, FakeHttpClient, GRAPH, SCOPE, TENANT, graphError, settle, type FakeResponse } from './fakes';
+import { ARM, AudienceCredential, DIRECTORY_ALERT, FakeCredential, FakeHttpClient, GRAPH, SCOPE, TENANT, graphError, settle, type FakeResponse, isCode } from './fakes';
 
 const ROOT = `${GRAPH}/beta/identityGovernance/roleManagementAlerts`;
 const INCIDENT = 'f5417b06-cdae-417f-9589-a334104206cf';
@@ -22,15 +22,6 @@ const ALERT: FakeResponse = { status: 200, body: { id: DIRECTORY_ALERT, scopeId:
 
 function client(http: FakeHttpClient, extra: Partial<GraphClientOptions> = {}): GraphPimAlertsClient {
   return new GraphPimAlertsClient({ endpoint: GRAPH, credential: new FakeCredential('graph-token'), httpClient: http, ...extra });
-}
-
-function isCode(code: string, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof PimValidationError || e instanceof ArmError, String(e));
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
 }
 
 describe('Graph client: tokens and hosts', () => {

@@ -8,20 +8,10 @@ import { bearerTokenAuthenticationPolicyName, createPipelineRequest, type Pipeli
 import { PimAlertsClient } from '../../bot/azure/client';
 import { createCredential, readArmConfig } from '../../bot/azure/credentials';
 import { createArmClients } from '../../bot/azure/index';
-import { ArmError, PimValidationError } from '../../bot/azure/errors';
 import { createArmPipeline, tokenScopeFor } from '../../bot/azure/pipeline';
-import { ARM, FakeCredential, FakeHttpClient, SCOPE, SUB } from './fakes';
+import { ARM, FakeCredential, FakeHttpClient, SCOPE, SUB, isCode } from './fakes';
 
 const OK_LIST = { status: 200, body: { value: [] } };
-
-function isCode(code: string, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof PimValidationError || e instanceof ArmError, String(e));
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 describe('token handling', () => {
   it('sends the bearer token to the configured endpoint, asking for the endpoint origin scope', async () => {

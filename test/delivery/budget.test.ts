@@ -6,22 +6,12 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { createDelivery } from '../../bot/delivery/delivery';
 import { createSharedBudget, fairShare, type SharedBudget } from '../../bot/delivery/budget';
-import { TEAMS_GLOBAL_WINDOW, TEAMS_PER_CONVERSATION_WINDOWS, type RateWindow } from '../../bot/delivery/windows';
+import { TEAMS_GLOBAL_WINDOW, TEAMS_PER_CONVERSATION_WINDOWS } from '../../bot/delivery/windows';
 import { openSqliteStore, type SqliteBotStore } from '../../bot/store/sqlite';
 import type { StoredConversationReference } from '../../bot/store/types';
+import { peak } from './peak';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-
-function peak(times: number[], w: RateWindow): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while (sorted[lo]! <= sorted[hi]! - w.intervalMs) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 function ref(conversationId: string): StoredConversationReference {
   return { channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/emea/', conversation: { id: conversationId, conversationType: 'channel', isGroup: true, tenantId: TENANT } };

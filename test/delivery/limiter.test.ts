@@ -6,8 +6,9 @@ import sinon from 'sinon';
 import { createDelivery, type DeliveryResult } from '../../bot/delivery/delivery';
 import { TEAMS_DELIVERY_LIMITS } from '../../bot/delivery/limiter';
 import { SendError } from '../../bot/delivery/sendError';
-import { TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS, type RateWindow } from '../../bot/delivery/windows';
+import { TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../../bot/delivery/windows';
 import type { StoredConversationReference } from '../../bot/store/types';
+import { peak } from './peak';
 
 function ref(conversationId: string, tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47'): StoredConversationReference {
   return {
@@ -16,18 +17,6 @@ function ref(conversationId: string, tenantId = '72f988bf-86f1-41af-91ab-2d7cd01
     conversation: { id: conversationId, conversationType: 'channel', isGroup: true, tenantId },
     bot: { id: '28:c9e8c047-2a74-40a2-b28a-b162d5f5327c', name: 'PIM Alerts' },
   };
-}
-
-/** Largest number of sends any sliding window of `w` saw. */
-function peak(times: number[], w: RateWindow): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while (sorted[lo]! <= sorted[hi]! - w.intervalMs) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
 }
 
 describe('delivery limiter on the published Teams limits (fake clock)', () => {

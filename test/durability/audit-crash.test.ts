@@ -10,8 +10,8 @@ import { openSqliteStore, type SqliteBotStore } from '../../bot/store/sqlite';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { SCOPES } from '../../sim/seed';
 import { startFakeConnector, type FakeConnector, type StoredActivity } from '../fakes/connector';
-import { ALEX, TENANT_ID, buttons, cardAction, cardText, channelMessage, personalMessage } from '../helpers/harness';
-import { post, startBot, stopAllBots, stopBot, waitFor } from '../helpers/process';
+import { ALEX, buttons, cardAction, cardText, channelMessage, personalMessage } from '../helpers/harness';
+import { post, startBot, stopAllBots, stopBot, waitFor, simulatorSettings } from '../helpers/process';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -64,15 +64,9 @@ describe('durability: a kill during an ARM write leaves an audited attempt', fun
   });
 
   it('killed while ARM answers a dismiss: the alert is dismissed and `audit` shows the attempt as outcome unknown', async () => {
-    const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
     const env = {
-      PIM_SCOPES: `${production.displayName}=${production.id}`,
-      ARM_ENDPOINT: sim.url,
-      PIM_CREDENTIAL: 'none',
-      PIM_ALLOWED_TENANTS: TENANT_ID,
+      ...simulatorSettings(sim, dataDir),
       PIM_AUTHZ: 'rbac',
-      PORT: '0',
-      DATA_DIR: dataDir,
       PLAYGROUND: 'false',
       LOG_LEVEL: 'info',
       PIM_TIME_ZONE: 'UTC',
@@ -94,13 +88,13 @@ describe('durability: a kill during an ARM write leaves an audited attempt', fun
     assert.ok((await clicked) instanceof Error, 'the click was never answered');
     // ARM finishes the change the dead process asked for.
     releasePatch!();
-    await waitFor('ARM to apply the dismiss', 5000, () => sim.state.alert(production.id, ALERT)?.isActive === false);
+    await waitFor('ARM to apply the dismiss', 5000, () => sim.state.alert(SCOPES.production, ALERT)?.isActive === false);
 
     store = openSqliteStore({ dataDir });
     const attempts = (await store.latestAudit(20)).filter((e) => e.action === 'dismiss' && e.result !== 'awaitingConfirmation');
     assert.deepEqual(
       attempts.map((e) => [e.result, e.actorName, e.scope, e.alertId]),
-      [['attempted', 'Alex Wilber', production.id, ALERT]],
+      [['attempted', 'Alex Wilber', SCOPES.production, ALERT]],
       'exactly one entry: the attempt, written before the PATCH, with no outcome',
     );
 

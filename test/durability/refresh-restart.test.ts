@@ -11,10 +11,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore, type SqliteBotStore } from '../../bot/store/sqlite';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { SCOPES } from '../../sim/seed';
 import { startFakeConnector, type FakeConnector, type StoredActivity } from '../fakes/connector';
-import { ALEX, TENANT_ID, buttons, cardAction, cardText, channelMessage } from '../helpers/harness';
-import { freePort, post, startBot, stopAllBots, stopBot, waitFor, type BotProcess } from '../helpers/process';
+import { ALEX, buttons, cardAction, cardText, channelMessage } from '../helpers/harness';
+import { freePort, post, startBot, stopAllBots, stopBot, waitFor, simulatorSettings, type BotProcess } from '../helpers/process';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -112,16 +111,10 @@ describe('durability: a refresh survives the bot process being killed', function
   let store: SqliteBotStore | undefined;
 
   const envFor = (leaseSeconds: number): Record<string, string> => {
-    const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
     return {
-      PIM_SCOPES: `${production.displayName}=${production.id}`,
-      ARM_ENDPOINT: sim.url,
-      PIM_CREDENTIAL: 'none',
-      PIM_ALLOWED_TENANTS: TENANT_ID,
+      ...simulatorSettings(sim, dataDir),
       // Who may act is checked against the simulator's role assignments (Alex is Owner).
       PIM_AUTHZ: 'rbac',
-      PORT: '0',
-      DATA_DIR: dataDir,
       PLAYGROUND: 'false',
       LOG_LEVEL: 'info',
       PIM_TIME_ZONE: 'UTC',

@@ -7,6 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { SCOPES } from '../../sim/seed';
+import type { Simulator } from '../../sim/server';
+import { TENANT_ID } from './harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -30,6 +33,22 @@ export interface BotProcess {
   output(): string;
   /** Resolves with the first log line the predicate accepts, past or future. */
   logged(predicate: (line: Json) => boolean, what: string, ms?: number): Promise<Json>;
+}
+
+/**
+ * A deployment's settings against the simulator: its production subscription watched, no credential
+ * (the simulator is on loopback), the test tenant allowed, a free port. Tests add what they vary.
+ */
+export function simulatorSettings(sim: Pick<Simulator, 'url' | 'scopes'>, dataDir: string): Record<string, string> {
+  const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
+  return {
+    PIM_SCOPES: `${production.displayName}=${production.id}`,
+    ARM_ENDPOINT: sim.url,
+    PIM_CREDENTIAL: 'none',
+    PIM_ALLOWED_TENANTS: TENANT_ID,
+    PORT: '0',
+    DATA_DIR: dataDir,
+  };
 }
 
 const running = new Set<BotProcess>();

@@ -12,11 +12,11 @@ import { openTableStore, tableKey, type TableBotStore } from '../../bot/store/ta
 import type { StoredConversationReference, Subscription } from '../../bot/store/types';
 import { TEAMS_GLOBAL_WINDOWS, TEAMS_PER_CONVERSATION_WINDOWS } from '../../bot/delivery/windows';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { PRINCIPAL_IDS, SCOPES } from '../../sim/seed';
+import { PRINCIPAL_IDS } from '../../sim/seed';
 import { peakWindowCounts, startFakeConnector, type FakeConnector, type StoredActivity } from '../fakes/connector';
 import { startAzurite, uniqueTablePrefix, type Azurite } from '../helpers/azurite';
 import { ALEX, TENANT_ID, buttons, cardAction, cardText, channelMessage, type Who } from '../helpers/harness';
-import { freePort, post, startBot, stopAllBots, stopBot, waitFor, type BotProcess } from '../helpers/process';
+import { freePort, post, startBot, stopAllBots, stopBot, waitFor, simulatorSettings, type BotProcess } from '../helpers/process';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -70,19 +70,14 @@ describe('two bot processes on one Table Storage (Azurite)', function () {
 
   /** The environment of one instance: a deployment's, on this Azurite, with short leases and ticks. */
   function envFor(port: number): Record<string, string> {
-    const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
     return {
-      PIM_SCOPES: `${production.displayName}=${production.id}`,
-      ARM_ENDPOINT: sim.url,
-      PIM_CREDENTIAL: 'none',
-      PIM_ALLOWED_TENANTS: TENANT_ID,
+      ...simulatorSettings(sim, path.join(cwd, `data-${port}`)),
       PIM_AUTHZ: 'rbac',
       // A fixed port: each instance's name in leases is host:port, as in App Service.
       PORT: String(port),
       PLAYGROUND: 'false',
       LOG_LEVEL: 'info',
       PIM_TIME_ZONE: 'UTC',
-      DATA_DIR: path.join(cwd, `data-${port}`),
       PIM_STORE: 'table',
       AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
       PIM_TABLE_PREFIX: prefix,

@@ -8,10 +8,9 @@ import sinon from 'sinon';
 import { openSqliteStore } from '../../bot/store/sqlite';
 import { createShutdown } from '../../bot/run';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { SCOPES } from '../../sim/seed';
 import { startFakeConnector, type FakeConnector } from '../fakes/connector';
-import { TENANT_ID, cardText, channelMessage, startHarness, type Harness } from '../helpers/harness';
-import { post, startBot, stopAllBots, stopBot, withTimeout } from '../helpers/process';
+import { cardText, channelMessage, startHarness, type Harness } from '../helpers/harness';
+import { post, startBot, stopAllBots, stopBot, withTimeout, simulatorSettings } from '../helpers/process';
 
 describe('readiness: GET /readyz', () => {
   let h: Harness | undefined;
@@ -90,17 +89,8 @@ describe('shutdown', () => {
     });
 
     it('stops taking requests, lets the turn answer, and exits 0', async () => {
-      const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
       const bot = await startBot(
-        {
-          PIM_SCOPES: `${production.displayName}=${production.id}`,
-          ARM_ENDPOINT: sim.url,
-          PIM_CREDENTIAL: 'none',
-          PIM_ALLOWED_TENANTS: TENANT_ID,
-          PORT: '0',
-          DATA_DIR: dataDir,
-          LOG_LEVEL: 'info',
-        },
+        { ...simulatorSettings(sim, dataDir), LOG_LEVEL: 'info' },
         cwd,
       );
       const msg = channelMessage({ connector }, 'help');

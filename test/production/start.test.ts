@@ -14,10 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { MISSING_SCOPES } from '../../bot/main';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { SCOPES } from '../../sim/seed';
 import { startFakeConnector, type FakeConnector } from '../fakes/connector';
-import { TENANT_ID, cardText, channelMessage } from '../helpers/harness';
-import { NETWORK_GUARD, REPO_ROOT, post, startBot, stopAllBots, stopBot, waitFor } from '../helpers/process';
+import { cardText, channelMessage } from '../helpers/harness';
+import { NETWORK_GUARD, REPO_ROOT, post, startBot, stopAllBots, stopBot, waitFor, simulatorSettings } from '../helpers/process';
 
 const REPORT_MODULES = path.join(REPO_ROOT, 'test', 'helpers', 'report-modules.cjs');
 /** The files the image's final stage is made of, besides dist/ (see the Dockerfile). */
@@ -86,18 +85,9 @@ describe('production build: npm run build, npm ci --omit=dev, node dist/bot/main
   it('answers /healthz, /readyz and help against the simulator, loads no telemetry package, and stops on SIGTERM', async () => {
     sim = await startSimulator();
     connector = await startFakeConnector({ perConversation: false, global: false });
-    const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
     const report = path.join(dataDir, 'modules.json');
     const bot = await startBot(
-      {
-        PIM_SCOPES: `${production.displayName}=${production.id}`,
-        ARM_ENDPOINT: sim.url,
-        PIM_CREDENTIAL: 'none',
-        PIM_ALLOWED_TENANTS: TENANT_ID,
-        PORT: '0',
-        DATA_DIR: dataDir,
-        REPORT_MODULES_TO: report,
-      },
+      { ...simulatorSettings(sim, dataDir), REPORT_MODULES_TO: report },
       folder,
       { args: ['--require', REPORT_MODULES, 'dist/bot/main.js'] },
     );

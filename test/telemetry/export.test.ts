@@ -13,8 +13,8 @@ import { startSimulator, type Simulator } from '../../sim/server';
 import { SCOPES } from '../../sim/seed';
 import { startFakeConnector, type FakeConnector } from '../fakes/connector';
 import { startFakeIngestion, TEST_CERTIFICATE, type Envelope, type FakeIngestion } from '../fakes/ingestion';
-import { TENANT_ID, cardAction, channelMessage } from '../helpers/harness';
-import { REPO_ROOT, MAIN_FROM_SOURCE, post, startBot, stopAllBots, stopBot, waitFor } from '../helpers/process';
+import { cardAction, channelMessage } from '../helpers/harness';
+import { REPO_ROOT, MAIN_FROM_SOURCE, post, startBot, stopAllBots, stopBot, waitFor, simulatorSettings } from '../helpers/process';
 
 const REPORT_MODULES = path.join(REPO_ROOT, 'test', 'helpers', 'report-modules.cjs');
 /** Text that only the message carries, and a token that only the Authorization header carries. */
@@ -53,21 +53,15 @@ describe('telemetry: export to Application Insights (Azure Monitor OpenTelemetry
   });
 
   it('exports requests, ARM dependencies and metrics, without tokens or message text, and probes nothing else', async () => {
-    const production = sim.scopes.find((s) => s.id === SCOPES.production)!;
     const refusals = path.join(dir, 'refused-connections.log');
     const modules = path.join(dir, 'modules.json');
     const tmp = path.join(dir, 'tmp');
     fs.mkdirSync(tmp);
     const bot = await startBot(
       {
-      PIM_SCOPES: `${production.displayName}=${production.id}`,
-      ARM_ENDPOINT: sim.url,
-      PIM_CREDENTIAL: 'none',
-      PIM_ALLOWED_TENANTS: TENANT_ID,
+      ...simulatorSettings(sim, path.join(dir, 'data')),
       // Every `alerts` reads ARM, so the second one meets the throttling set up below.
       PIM_READ_CACHE_SECONDS: '0',
-      PORT: '0',
-      DATA_DIR: path.join(dir, 'data'),
       APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
       NODE_EXTRA_CA_CERTS: TEST_CERTIFICATE,
       // The exporter keeps unsent telemetry on disk under the temp folder: this test's own.
@@ -87,7 +81,7 @@ describe('telemetry: export to Application Insights (Azure Monitor OpenTelemetry
     const alerts = channelMessage({ connector }, 'alerts');
     assert.equal((await post(bot, alerts)).status, 200);
     // A click whose data the bot never signed: refused, audited, counted.
-    const forged = cardAction({ connector }, { verb: 'dismiss', data: { a: { verb: 'dismiss', scope: production.id, alertId: 'DuplicateRoleCreated' } } }, { conversationOf: alerts });
+    const forged = cardAction({ connector }, { verb: 'dismiss', data: { a: { verb: 'dismiss', scope: SCOPES.production, alertId: 'DuplicateRoleCreated' } } }, { conversationOf: alerts });
     assert.equal((await post(bot, forged)).status, 200);
     await waitFor('the answers', 5000, () => connector.delivered(alerts.conversation.id).length >= 1 && connector.delivered(help.conversation.id).length >= 1);
     // ARM throttles every read of the next `alerts` (answered at once, so the retries are quick), and

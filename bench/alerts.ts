@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { createApp } from '../bot/app';
-import { createArmClients, readArmConfig } from '../bot/azure';
+import { createAzureClients, readArmConfig } from '../bot/azure';
 import { loadConfig } from '../bot/config';
 import { normalizeScope } from '../bot/azure/validate';
 import { silentLogger } from '../bot/log';
@@ -115,7 +115,7 @@ export async function measureAlerts(opts: { scopes: number; armLatencyMs: number
   );
   const app = await createApp(config, { logger: silentLogger() });
   const { url } = await app.listen();
-  const arm = createArmClients(readArmConfig({ ARM_ENDPOINT: sim.url, PIM_CREDENTIAL: 'none' }));
+  const arm = createAzureClients(readArmConfig({ ARM_ENDPOINT: sim.url, PIM_CREDENTIAL: 'none' }));
   try {
     const ask = async (): Promise<number> => {
       const t = performance.now();

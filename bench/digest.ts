@@ -42,7 +42,7 @@ import {
   type SharedBudget,
 } from '../bot/delivery';
 import { createDigestScheduler, type RunOutcome, type RunReport } from '../bot/digest/scheduler';
-import { scopeKey } from '../bot/digest/compose';
+import { scopeKey } from '../bot/core/reader';
 import { silentLogger } from '../bot/log';
 import { createAuthorizer } from '../bot/security/authorizer';
 import { createActionSigner, loadOrCreateSecret } from '../bot/security/signing';

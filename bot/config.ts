@@ -2,7 +2,7 @@
 // with one line naming the variable (ConfigError), never a stack trace halfway through a request.
 import path from 'node:path';
 import { readArmConfig, readGraphEndpoint, type ArmConfig } from './azure/credentials';
-import { isDirectoryScope } from './azure/validate';
+import { isDirectoryScope, isLoopbackHostname } from './azure/validate';
 import { DEFAULT_TABLE_PREFIX, tablePrefixProblem } from './store/table';
 
 export class ConfigError extends Error {
@@ -95,12 +95,6 @@ export interface Config {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-export function isLoopbackAddress(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 type Env = Record<string, string | undefined>;
 
 function str(env: Env, name: string): string | undefined {
@@ -175,11 +169,6 @@ export function parseScopes(
   return out;
 }
 
-/** Hosts that may be reached over plain http: Azurite on this machine, never a real account. */
-function isLoopbackUrl(url: URL): boolean {
-  return isLoopbackAddress(url.hostname.replace(/^\[|\]$/g, ''));
-}
-
 /** The table endpoint a connection string names (what the SDK would connect to). */
 function tableEndpointOf(connectionString: string): URL {
   const parts = new Map<string, string>();
@@ -206,7 +195,8 @@ function tableEndpointOf(connectionString: string): URL {
   } catch {
     throw problem('has a table endpoint that is not a URL; copy the whole connection string from the storage account.');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url))) {
+  // Plain http only for Azurite on this machine, never a real account.
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHostname(url.hostname))) {
     throw problem(`has a plain-http table endpoint on ${url.hostname}; only Azurite on loopback may use http, a storage account needs https.`);
   }
   return url;
@@ -301,7 +291,7 @@ export function loadConfig(env: Env, opts: LoadOptions): Config {
   }
   const allowUnauthenticated = bool(env, 'ALLOW_UNAUTHENTICATED', false);
   const host = str(env, 'HOST') ?? (appId ? '0.0.0.0' : '127.0.0.1');
-  if (!appId && !isLoopbackAddress(host) && !allowUnauthenticated) {
+  if (!appId && !isLoopbackHostname(host) && !allowUnauthenticated) {
     throw new ConfigError(
       'HOST',
       `without MicrosoftAppId the bot does not authenticate callers, so it only listens on loopback; set MicrosoftAppId, or ALLOW_UNAUTHENTICATED=true to listen on ${host} anyway.`,

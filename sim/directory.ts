@@ -5,6 +5,7 @@
 // error shape on the Graph routes.
 import { randomUUID } from 'node:crypto';
 import { ArmError, sameName } from './arm';
+import { INT32_MAX, isObject } from './validation';
 import {
   DIRECTORY_ALERT_KINDS,
   type DirectoryAlertKind,
@@ -54,7 +55,6 @@ export interface DirectoryConfigurationChange {
   settings: Record<string, number | string>;
 }
 
-const INT32_MAX = 2147483647;
 const DURATION = /^P(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;
 
 function clone<T>(value: T): T {
@@ -221,10 +221,6 @@ export class DirectoryState {
 }
 
 // ---- request bodies ----
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** PATCH alerts/{id}: only `isActive: false` (dismiss) is accepted. */
 export function validateDirectoryAlertUpdate(body: unknown): void {

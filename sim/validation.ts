@@ -3,13 +3,14 @@
 import { ArmError, sameName } from './arm';
 import { ALERT_KINDS, type AlertKind, type SettingKind } from './model';
 
-const INT32_MAX = 2147483647;
+/** The largest Int32, the bound of the services' whole-number settings. */
+export const INT32_MAX = 2147483647;
 
 function invalid(message: string): ArmError {
   return new ArmError(400, 'InvalidRequestContent', message);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

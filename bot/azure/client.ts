@@ -42,7 +42,8 @@ function scopePath(scope: string): string {
   return scope.split('/').map(encodeURIComponent).join('/');
 }
 
-function quoteId(id: string): string {
+/** An id as error messages quote it: 'id'. */
+export function quoteId(id: string): string {
   return `'${id}'`;
 }
 

@@ -27,7 +27,7 @@ import {
   type AlertIncident,
   type AlertOperationResult,
 } from './models';
-import { asOperationResult, pollLocation, pollSettings, writeResult, type PollSettings } from './client';
+import { asOperationResult, pollLocation, pollSettings, quoteId, writeResult, type PollSettings } from './client';
 import { ArmTransport, type ArmClientOptions } from './transport';
 import { DIRECTORY_SCOPE, isDirectoryScope, validateDirectoryAlertId, validateGraphOperationId, validateGuid } from './validate';
 
@@ -40,10 +40,6 @@ const SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'";
 const EXPAND_ALERT = 'alertDefinition,alertConfiguration,alertIncidents';
 
 export interface GraphClientOptions extends Omit<ArmClientOptions, 'service'>, PollSettings {}
-
-function quoteId(id: string): string {
-  return `'${id}'`;
-}
 
 /** The directory scope, or a validation error naming what this client serves. */
 function directoryScope(scope: string): string {

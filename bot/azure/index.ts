@@ -9,18 +9,6 @@ import { GraphDirectoryRolesClient, GraphPimAlertsClient } from './graph';
 import { RbacClient } from './rbac';
 import { createScopedApi } from './scoped';
 
-export interface ArmClients {
-  alerts: PimAlertsClient;
-  rbac: RbacClient;
-}
-
-/** Builds the PIM alerts and RBAC clients from readArmConfig(process.env); `options` tunes retries, paging, polling, the HttpClient and the clock. */
-export function createArmClients(config: ArmConfig, options: Omit<PimAlertsClientOptions, 'endpoint' | 'credential'> = {}): ArmClients {
-  const credential = createCredential({ mode: config.credentialMode, clientId: config.clientId, endpoint: config.endpoint });
-  const common = { ...options, endpoint: config.endpoint, credential };
-  return { alerts: new PimAlertsClient(common), rbac: new RbacClient(common) };
-}
-
 export interface AzureClients {
   /** The PIM alerts of every scope: `directory` through Microsoft Graph, the others through ARM. */
   alerts: PimAlertsApi;
@@ -51,12 +39,9 @@ export function createAzureClients(
 }
 
 export { PimAlertsClient, type PimAlertsClientOptions } from './client';
-export { GraphPimAlertsClient, GraphDirectoryRolesClient } from './graph';
-export { createScopedApi } from './scoped';
 export { RbacClient, normalizeRoleDefinitionId } from './rbac';
-export { readArmConfig, readGraphEndpoint, createCredential, type ArmConfig, type CredentialMode } from './credentials';
+export { readArmConfig, createCredential, type ArmConfig, type CredentialMode } from './credentials';
 export { ArmError, PimValidationError, PimErrorCode, isArmError } from './errors';
-export { DIRECTORY_SCOPE, isDirectoryScope, normalizeScope, parseScope, scopeContains, validateId, validateGuid, type ParsedScope, type ScopeKind } from './validate';
+export { normalizeScope, parseScope, scopeContains, validateId, validateGuid, type ParsedScope, type ScopeKind } from './validate';
 export { systemClock, type Clock, type ArmClientOptions } from './transport';
 export type { RetryOptions } from './pipeline';
-export type { ServiceKind } from './service';

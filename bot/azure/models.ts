@@ -9,6 +9,8 @@
 // id, `properties.scope` = `directory`, severities in ARM's casing, and the Graph kinds below named
 // by their Graph type (`@odata.type` without `#microsoft.graph.`).
 
+import { isDirectoryScope } from './validate';
+
 export const API_VERSION = '2022-08-01-preview';
 
 export type SeverityLevel = 'Low' | 'Medium' | 'High';
@@ -18,7 +20,7 @@ export type PimWorld = 'azure' | 'directory';
 
 /** Which world a scope belongs to: `directory` is the Entra ID directory, every other scope an Azure one. */
 export function worldOf(scope: string | undefined): PimWorld {
-  return typeof scope === 'string' && scope.replace(/^\//, '').toLowerCase() === 'directory' ? 'directory' : 'azure';
+  return typeof scope === 'string' && isDirectoryScope(scope) ? 'directory' : 'azure';
 }
 
 export interface ArmResource<P> {

@@ -26,7 +26,7 @@ import type { OperationEnd, OutcomeTask, PendingOperation } from '../store/types
 import { describeRefreshOutcome, type RefreshOutcomeText } from '../../cards';
 import type { Alert } from '../azure/models';
 import { detailCard, summaryCard } from '../handlers/read';
-import { audit } from '../handlers/actions';
+import { audit } from '../core/audit';
 
 export interface OperationTracker {
   /** Starts working on a stored refresh (unless this process already is). */

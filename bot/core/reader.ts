@@ -49,8 +49,8 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** A scope's id as this layer keys it: no leading or trailing slash, lower case. */
-function scopeId(scope: string): string {
+/** A scope as the bot keys it (reads, digests, caches): no leading or trailing slash, lower case. */
+export function scopeKey(scope: string): string {
   return scope.trim().replace(/^\/+|\/+$/g, '').toLowerCase();
 }
 
@@ -59,7 +59,7 @@ function scopeId(scope: string): string {
  * count against its subscription); any other scope, such as a management group, is its own.
  */
 export function readKeyOf(scope: string): string {
-  const id = scopeId(scope);
+  const id = scopeKey(scope);
   return /^subscriptions\/[^/]+/.exec(id)?.[0] ?? id;
 }
 
@@ -154,7 +154,7 @@ export function createReadThrough(api: PimAlertsApi, policy: ReadPolicy, clock: 
   const generationOf = (id: string) => generations.get(id) ?? 0;
 
   function invalidate(scope: string): void {
-    const id = scopeId(scope);
+    const id = scopeKey(scope);
     generations.set(id, generationOf(id) + 1);
     for (const key of kept.keys()) if (key.split('\n')[1] === id) kept.delete(key);
   }
@@ -164,7 +164,7 @@ export function createReadThrough(api: PimAlertsApi, policy: ReadPolicy, clock: 
   }
 
   function read<T>(scope: string, what: string, ids: readonly string[], call: () => Promise<T>): Promise<T> {
-    const id = scopeId(scope);
+    const id = scopeKey(scope);
     const key = [what, id, ...ids.map((x) => x.toLowerCase())].join('\n');
     const generation = generationOf(id);
     const hit = kept.get(key);

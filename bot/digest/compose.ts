@@ -3,7 +3,7 @@
 // scheduler (one read per scope for many subscriptions) and the `digest` preview share it.
 import type { DigestInput, DigestScopeInput, Severity } from '../../cards';
 import type { ConfiguredScope } from '../config';
-import type { ScopeAlerts } from '../core/reader';
+import { scopeKey, type ScopeAlerts } from '../core/reader';
 import { activeAlertCount, boundSnapshot, diffSnapshots, parseSnapshot, snapshotOf, type DigestDiff, type DigestSnapshot } from './diff';
 
 export interface DigestTarget {
@@ -25,8 +25,6 @@ export interface ComposedDigest {
   /** Active alerts (matching the severity) on the scopes that were read. */
   activeCount: number;
 }
-
-export const scopeKey = (scope: string): string => scope.trim().replace(/^\/+|\/+$/g, '').toLowerCase();
 
 /** The configured scopes a target covers, and the ones it names that are no longer configured. */
 export function targetScopes(configured: readonly ConfiguredScope[], scopes: readonly string[]): { covered: ConfiguredScope[]; missing: string[] } {

@@ -34,12 +34,12 @@ import { buildDigestCard, cardAttachment } from '../../cards';
 import { nextRun } from '../commands/schedule';
 import type { OutgoingActivity } from '../core/conversation';
 import { cardContextOf, type Clock, type ServiceDeps } from '../core/deps';
-import { readAlertsAcrossScopes, type ScopeAlerts } from '../core/reader';
+import { readAlertsAcrossScopes, scopeKey, type ScopeAlerts } from '../core/reader';
 import { tenantAllowed } from '../security/authorizer';
 import type { DeliveryResult } from '../delivery';
 import type { Logger } from '../log';
 import type { StoredConversationReference, Subscription } from '../store/types';
-import { composeDigest, scopeKey, unionOfScopes } from './compose';
+import { composeDigest, unionOfScopes } from './compose';
 import { shouldSend } from './diff';
 
 // Captured at load: a yield to pending I/O must stay real even under a test's fake timers.

@@ -26,8 +26,6 @@ const CLAIM_TTL_MS = 15 * 60_000;
  */
 const NONCE_GRACE_MS = 60 * 60_000;
 
-export { audit };
-
 type Verb<V extends ActionPayload['verb']> = Extract<ActionPayload, { verb: V }>;
 
 function nowIso(deps: CoreDeps): string {
@@ -116,7 +114,7 @@ async function once<T>(
 async function updateForEveryone(deps: CoreDeps, turn: ActionTurn, card: Record<string, unknown>): Promise<void> {
   // The invoke response replaces the card for the person who clicked; the message update makes the
   // same change visible to everyone else in the conversation.
-  if (!turn.action.cardActivityId || !deps.background?.updateCard) return;
+  if (!turn.action.cardActivityId) return;
   try {
     await deps.background.updateCard(turn.reference, turn.action.cardActivityId, card);
   } catch (err) {
@@ -286,7 +284,7 @@ export async function refresh(deps: CoreDeps, p: Verb<'refresh'>, turn: ActionTu
   if (!result.done) {
     return { card: await refreshView(deps, scope, p.alertId, { text: `Already refreshing — started by ${result.by} at ${timeText(deps, result.at)}`, style: 'accent' }) };
   }
-  deps.background?.trackOperation(result.value.id);
+  deps.background.trackOperation(result.value.id);
   return { card: await refreshView(deps, scope, p.alertId, { text: `Refreshing — started by ${who(turn.action.from)} at ${timeText(deps, nowIso(deps))}`, style: 'accent' }) };
 }
 

@@ -20,13 +20,14 @@ import { nextRun } from '../commands/schedule';
 import type { ConfiguredScope } from '../config';
 import { cardContextOf, type CoreDeps } from '../core/deps';
 import { BotError } from '../core/errors';
-import { readAlertsAcrossScopes } from '../core/reader';
+import { readAlertsAcrossScopes, scopeKey } from '../core/reader';
 import type { ActionTurn, MessageTurn } from '../core/router';
 import type { ActionReply, ConversationEvent, ConversationInfo, Person, Reply } from '../core/turn';
-import { composeDigest, scopeKey, targetScopes, type DigestTarget } from '../digest/compose';
+import { composeDigest, targetScopes, type DigestTarget } from '../digest/compose';
 import { baseConversationId, storedReferenceOf } from '../digest/conversation';
 import type { BotStore, Subscription } from '../store/types';
-import { audit, authorize } from './actions';
+import { audit } from '../core/audit';
+import { authorize } from './actions';
 import { scopeByRef, scopeLabel } from './lookup';
 
 /** More would flood the conversation; a few schedules cover every real need. */
@@ -187,7 +188,7 @@ export async function subscribe(deps: CoreDeps, cmd: CommandOf<'subscribe'>, tur
     result: 'succeeded',
     detail: `Digest ${sub.label} (${timeZone}) on ${describeScopes(deps, scopes)}, ${sub.severity ? `${sub.severity} only` : 'all severities'}, ${sub.mode === 'changes' ? 'when changed' : 'every time'}.`,
   });
-  deps.digests?.schedule(sub);
+  deps.digests.schedule(sub);
   const position = (await subscriptionsOf(deps, conversationId)).findIndex((s) => s.id === sub.id) + 1;
   return [{ card: buildSubscribedCard({ subscription: entryOf(deps, sub), position: Math.max(1, position) }, cardContextOf(deps)) }];
 }
@@ -198,7 +199,7 @@ export async function subscriptions(deps: CoreDeps, _cmd: CommandOf<'subscriptio
 
 async function remove(deps: CoreDeps, who: Who, sub: Subscription, how: string): Promise<void> {
   await deps.store.deleteSubscription(sub.id);
-  deps.digests?.unschedule(sub.id);
+  deps.digests.unschedule(sub.id);
   await audit(deps, who, { action: 'unsubscribe', result: 'succeeded', detail: `Stopped the digest ${sub.label} (${sub.timeZone}) on ${describeScopes(deps, sub.scopes)} ${how}.` });
 }
 
@@ -245,7 +246,7 @@ export async function unsubscribeAction(deps: CoreDeps, payload: Extract<ActionP
   await remove(deps, action, sub, 'with its Unsubscribe button');
   const who = action.from.name?.trim() || 'someone';
   const card = await subscriptionsCard(deps, conversationId, { text: `${who} stopped the digest ${sub.label}.`, style: 'good' });
-  if (action.cardActivityId && deps.background?.updateCard) {
+  if (action.cardActivityId) {
     // The invoke answer replaces the card for the person who clicked; everyone else sees the update.
     await deps.background.updateCard(turn.reference, action.cardActivityId, card).catch((err: unknown) =>
       deps.logger.warn({ err: { message: (err as Error).message } }, 'could not update the subscriptions card for everyone'),
@@ -312,7 +313,7 @@ export async function onConversationEvent(deps: CoreDeps, event: ConversationEve
   }
   let removed = 0;
   for (const id of ids) {
-    for (const s of await subscriptionsOf(deps, id)) deps.digests?.unschedule(s.id);
+    for (const s of await subscriptionsOf(deps, id)) deps.digests.unschedule(s.id);
     removed += await deps.store.removeConversation(id);
     rememberedIn(deps.store).delete(id);
   }

@@ -4,7 +4,7 @@
 // through a role-assignable group. Role ids are the built-in roles' template ids (which is what a
 // built-in role's roleDefinitionId is in Graph), from Microsoft's Entra permissions reference.
 import type { DirectoryRoleAssignment } from '../azure/api';
-import type { Decision } from './rbac';
+import { joinNames, type Decision } from './rbac';
 
 export const GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10';
 export const PRIVILEGED_ROLE_ADMINISTRATOR = 'e8611ab8-c189-46e8-94e1-60213ab1f814';
@@ -37,11 +37,6 @@ export interface DirectoryDecideInput {
 function roleName(id: string): string {
   const key = id.toLowerCase();
   return DIRECTORY_ALERT_MANAGERS.get(key) ?? OTHER_ROLE_NAMES.get(key) ?? `a directory role (${key})`;
-}
-
-function joinNames(names: string[]): string {
-  if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 export function decideDirectory(input: DirectoryDecideInput): Decision {

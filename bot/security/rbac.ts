@@ -221,7 +221,8 @@ function belongsToPerson(a: RoleAssignment, principalId: string): boolean {
   return isGroup(a) || (a.properties.principalId ?? '').toLowerCase() === principalId.toLowerCase();
 }
 
-function joinNames(names: string[]): string {
+/** "A", "A and B", "A, B and C". */
+export function joinNames(names: string[]): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }

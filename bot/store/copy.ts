@@ -10,9 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createCredential } from '../azure/credentials';
 import { ConfigError, loadStoreSettings } from '../config';
-import { describeStore } from '.';
+import { describeStore, openTable } from '.';
 import { DEFAULT_DB_FILE, openSqliteStore } from './sqlite';
-import { openTableStore } from './table';
 import type { CopyReport } from './types';
 
 const USAGE = 'Usage: npm run store:copy -- --from sqlite --to table';
@@ -47,13 +46,8 @@ export async function copySqliteToTable(env: Record<string, string | undefined>,
   const source = openSqliteStore({ dataDir: settings.dataDir });
   try {
     const contents = source.readContents();
-    const target = await openTableStore({
-      prefix: settings.store.prefix,
-      connection:
-        'connectionString' in settings.store
-          ? { connectionString: settings.store.connectionString }
-          : { url: settings.store.url, credential: createCredential({ mode: settings.arm.credentialMode, clientId: settings.arm.clientId, endpoint: settings.arm.endpoint })! },
-    });
+    const credential = 'url' in settings.store ? createCredential({ mode: settings.arm.credentialMode, clientId: settings.arm.clientId, endpoint: settings.arm.endpoint }) : undefined;
+    const target = await openTable(settings.store, credential ? { credential } : {});
     try {
       return { source: describeStore({ kind: 'sqlite' }, settings.dataDir), target: describeStore(settings.store, settings.dataDir), report: await target.copyIn(contents) };
     } finally {

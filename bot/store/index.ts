@@ -4,7 +4,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { StoreConfig } from '../config';
 import type { Clock } from '../security/clock';
 import { openSqliteStore } from './sqlite';
-import { openTableStore } from './table';
+import { openTableStore, type TableBotStore } from './table';
 import type { BotStore } from './types';
 
 export interface OpenStoreOptions {
@@ -19,6 +19,11 @@ export interface OpenStoreOptions {
 
 export async function openStore(store: StoreConfig, opts: OpenStoreOptions): Promise<BotStore> {
   if (store.kind === 'sqlite') return openSqliteStore({ dataDir: opts.dataDir, ...(opts.clock ? { clock: opts.clock } : {}) });
+  return openTable(store, opts);
+}
+
+/** The Table Storage store a table setting names (`store:copy` needs its copyIn, beyond BotStore). */
+export async function openTable(store: Extract<StoreConfig, { kind: 'table' }>, opts: Omit<OpenStoreOptions, 'dataDir'>): Promise<TableBotStore> {
   const common = { prefix: store.prefix, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onSweepError ? { onSweepError: opts.onSweepError } : {}) };
   if ('connectionString' in store) return openTableStore({ ...common, connection: { connectionString: store.connectionString } });
   if (!opts.credential) throw new Error('PIM_TABLE_URL needs the bot\'s Azure credential, and none was given; set PIM_CREDENTIAL to managedIdentity or default.');

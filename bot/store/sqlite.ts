@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../security/clock';
 import type { OperationResult } from '../azure/api';
 import { MAX_REFUSED_AUDIT_ENTRIES, STORE_LIMITS, capText, capActor, capAuditEntry, capAuditOutcome, capConversationId, capDetail, capJsonStrings, capConversationReference, capPendingOperation, capSubscription } from './limits';
-import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE, operationData, type OperationData } from './types';
+import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE, canonicalInstant, compact, operationData, toMs, type OperationData } from './types';
 import type { AuditEntry, BotStore, NewPendingOperation, OperationStep, PendingOperation, SharedLease, StoreContents, StoredConversationReference, Subscription } from './types';
 
 export interface SqliteStoreOptions {
@@ -214,26 +214,10 @@ function prepareFile(file: string): void {
   fs.chmodSync(file, 0o600);
 }
 
-function toMs(value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new Error(`The ${what} "${value}" is not an ISO date-time; pass one like 2025-01-31T09:00:00Z.`);
-  return ms;
-}
-
-/** One spelling per instant, so `…T09:00Z` and `…T09:00:00.000Z` claim the same digest run. */
-function canonicalInstant(value: string, what: string): string {
-  return new Date(toMs(value, what)).toISOString();
-}
-
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
 function parseJson<T>(text: string | null | undefined): T | undefined {
   return text === null || text === undefined ? undefined : (JSON.parse(text) as T);
-}
-
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
-  return o;
 }
 
 interface AuditRow {

@@ -58,7 +58,7 @@ import {
   capPendingOperation,
   capSubscription,
 } from './limits';
-import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE, operationData, type OperationData } from './types';
+import { OPERATION_ENDS, OUTCOME_TASKS, STEP_BEFORE, canonicalInstant, compact, operationData, toMs, type OperationData } from './types';
 import type { AuditEntry, BotStore, CopyReport, NewPendingOperation, OperationStep, PendingOperation, RefusalReason, StoreContents, StoredConversationReference, Subscription, SubscriptionPause } from './types';
 
 export const DEFAULT_TABLE_PREFIX = 'pimalerts';
@@ -148,18 +148,7 @@ export function tableKey(value: string): string {
   return `%h${createHash('sha256').update(value, 'utf8').digest('hex')}`;
 }
 
-function toMs(value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new Error(`The ${what} "${value}" is not an ISO date-time; pass one like 2025-01-31T09:00:00Z.`);
-  return ms;
-}
-
 const isoOf = (ms: number) => new Date(ms).toISOString();
-
-/** One spelling per instant (fixed width, so ISO strings sort and compare as times do). */
-function canonicalInstant(value: string, what: string): string {
-  return isoOf(toMs(value, what));
-}
 
 type Props = Record<string, string | boolean | number>;
 
@@ -220,11 +209,6 @@ function defined(props: Record<string, string | boolean | number | undefined>): 
   const out: Props = {};
   for (const [k, v] of Object.entries(props)) if (v !== undefined) out[k] = v;
   return out;
-}
-
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
-  return o;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

@@ -350,3 +350,26 @@ export interface BotStore {
 
   close(): Promise<void>;
 }
+
+// Helpers both backends share.
+
+/** Milliseconds of an ISO date-time, refused with a plain sentence when it is not one. */
+export function toMs(value: string, what: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new Error(`The ${what} "${value}" is not an ISO date-time; pass one like 2025-01-31T09:00:00Z.`);
+  return ms;
+}
+
+/**
+ * One spelling per instant, so `…T09:00Z` and `…T09:00:00.000Z` claim the same digest run (and,
+ * fixed width, ISO strings sort and compare as times do).
+ */
+export function canonicalInstant(value: string, what: string): string {
+  return new Date(toMs(value, what)).toISOString();
+}
+
+/** Drops the members that are undefined, so a value read back equals the one written. */
+export function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}

@@ -3,7 +3,8 @@
 // result, a refusal and its reason, a digest sent) without knowing OpenTelemetry. The composition
 // root gets a Telemetry from startTelemetry: a no-op without APPLICATIONINSIGHTS_CONNECTION_STRING,
 // Azure Monitor (OpenTelemetry) with it. Without the variable no telemetry package is even loaded.
-import { ACTION_VERBS } from '../../cards';
+// The verbs only, not the cards barrel: main.ts starts telemetry before the rest of the bot loads.
+import { ACTION_VERBS } from '../../cards/actions';
 
 export interface Telemetry {
   /** Names the request of the current HTTP turn after the activity it carries (type, invoke name: untrusted). */

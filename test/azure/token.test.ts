@@ -7,7 +7,7 @@ import { ManagedIdentityCredential, DefaultAzureCredential } from '@azure/identi
 import { bearerTokenAuthenticationPolicyName, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { PimAlertsClient } from '../../bot/azure/client';
 import { createCredential, readArmConfig } from '../../bot/azure/credentials';
-import { createArmClients } from '../../bot/azure/index';
+import { createAzureClients } from '../../bot/azure/index';
 import { createArmPipeline, tokenScopeFor } from '../../bot/azure/pipeline';
 import { ARM, FakeCredential, FakeHttpClient, SCOPE, SUB, isCode } from './fakes';
 
@@ -140,10 +140,10 @@ describe('readArmConfig', () => {
   });
 });
 
-describe('createArmClients', () => {
+describe('createAzureClients', () => {
   it('builds both clients from the env config, sharing endpoint and credential', async () => {
     const fake = new FakeHttpClient().reply(OK_LIST, OK_LIST);
-    const { alerts, rbac } = createArmClients(readArmConfig({ ARM_ENDPOINT: 'http://127.0.0.1:7071', PIM_CREDENTIAL: 'none' }), { httpClient: fake, maxPages: 2 });
+    const { alerts, rbac } = createAzureClients(readArmConfig({ ARM_ENDPOINT: 'http://127.0.0.1:7071', PIM_CREDENTIAL: 'none' }), { httpClient: fake, maxPages: 2 });
     await alerts.listAlertConfigurations(SCOPE);
     await rbac.listRoleAssignmentsForPrincipal(SCOPE, SUB);
     assert.deepEqual(fake.requests.map((r) => new URL(r.url).origin), ['http://127.0.0.1:7071', 'http://127.0.0.1:7071']);

@@ -2,9 +2,9 @@
 // size budget, and composeDigest's handling of scopes that could not be read.
 import assert from 'node:assert/strict';
 import { MAX_CARD_CHARS, buildDigestCard, buildSubscriptionsCard, buildWelcomeCard, cardChars, formatRunTime, type SubscriptionEntryInput } from '../../cards';
-import { composeDigest, scopeKey } from '../../bot/digest/compose';
+import { composeDigest } from '../../bot/digest/compose';
 import { diffSnapshots, snapshotOf } from '../../bot/digest/diff';
-import type { ScopeAlerts } from '../../bot/core/reader';
+import { scopeKey, type ScopeAlerts } from '../../bot/core/reader';
 import { createActionSigner } from '../../bot/security/signing';
 import { assertValidCard, collectActions } from '../cards/validateCard';
 import { manyScopes, testContext } from '../cards/data';
